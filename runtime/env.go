@@ -1,0 +1,203 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/kubelark/kubelark/runtime/host"
+)
+
+// envKey is the thread-local key under which the Env is stored.
+const envKey = "kubelark.env"
+
+// Env is what a builtin may use: the host, the recorder, the printer and the
+// run's options. One Env is attached to each Starlark thread (like
+// starlark-go's time.SetNow), never a global, so tests can run in parallel.
+type Env struct {
+	Host host.Host
+	Ctx  context.Context
+	// Out receives human-readable progress lines; nil discards them.
+	Out io.Writer
+	// Verbose is the -v level.
+	Verbose int
+	// Clients builds API clients (set by the runtime for the API half).
+	Clients any
+
+	// Start is the run's start time: certificate validity is measured from
+	// it, as kubeadm does, so every certificate of one run agrees.
+	Start time.Time
+
+	mu      sync.Mutex
+	plan    *Plan
+	phases  []string // current phase stack
+	warns   []string
+	secrets []string // values redacted from every printed line and the plan
+}
+
+// NewEnv returns an Env recording into plan.
+func NewEnv(ctx context.Context, h host.Host, plan *Plan, out io.Writer) *Env {
+	if plan == nil {
+		plan = &Plan{Version: 1}
+	}
+	return &Env{Host: h, Ctx: ctx, Out: out, plan: plan, Start: h.Now().UTC()}
+}
+
+// RegisterSecret marks s (a token secret, a certificate key…) so that it is
+// replaced by Redacted wherever it would be printed or written to the plan.
+func (e *Env) RegisterSecret(s string) {
+	if len(s) < 6 {
+		return // too short to redact without mangling ordinary text
+	}
+	e.mu.Lock()
+	e.secrets = append(e.secrets, s)
+	e.mu.Unlock()
+}
+
+// Redact replaces every registered secret in s.
+func (e *Env) Redact(s string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, sec := range e.secrets {
+		s = strings.ReplaceAll(s, sec, Redacted)
+	}
+	return s
+}
+
+// Attach stores e in thread.
+func (e *Env) Attach(thread *starlark.Thread) { thread.SetLocal(envKey, e) }
+
+// FromThread returns the Env attached to thread. Builtins call this first;
+// a thread without an Env is a programming error reported as a Starlark error.
+func FromThread(thread *starlark.Thread) (*Env, error) {
+	if e, ok := thread.Local(envKey).(*Env); ok && e != nil {
+		return e, nil
+	}
+	return nil, fmt.Errorf("internal error: no kubelark environment on this thread")
+}
+
+// Plan returns the plan being recorded.
+func (e *Env) Plan() *Plan { return e.plan }
+
+// Phase is the current phase path, e.g. "certs/apiserver", or "".
+func (e *Env) Phase() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return strings.Join(e.phases, "/")
+}
+
+// PushPhase and PopPhase maintain the phase stack (used by phase()).
+func (e *Env) PushPhase(name string) { e.mu.Lock(); e.phases = append(e.phases, name); e.mu.Unlock() }
+func (e *Env) PopPhase()             { e.mu.Lock(); e.phases = e.phases[:len(e.phases)-1]; e.mu.Unlock() }
+
+// topPhase is the first element of the phase path, used as the "[certs]"
+// prefix of printed lines as kubeadm does.
+func (e *Env) topPhase() string {
+	if len(e.phases) == 0 {
+		return "kubelark"
+	}
+	return e.phases[0]
+}
+
+// Record appends a to the plan, filling Seq, Phase, Builtin and At (the
+// recipe position of the builtin call), and prints it.
+func (e *Env) Record(thread *starlark.Thread, builtin string, a Action) {
+	e.mu.Lock()
+	a.Seq = len(e.plan.Actions) + 1
+	if a.Phase == "" {
+		a.Phase = strings.Join(e.phases, "/")
+	}
+	if a.Builtin == "" {
+		a.Builtin = builtin
+	}
+	if a.At == "" && thread != nil {
+		a.At = CallerPos(thread)
+	}
+	e.plan.Actions = append(e.plan.Actions, a)
+	prefix := e.topPhase()
+	e.mu.Unlock()
+	if e.Out != nil {
+		line := fmt.Sprintf("[%s] %s %s %s", prefix, a.Result, opNoun(a.Op), a.Target)
+		if a.Mode != "" {
+			line += " (" + a.Mode + ")"
+		}
+		fmt.Fprintln(e.Out, e.Redact(line))
+	}
+}
+
+func opNoun(op string) string {
+	switch op {
+	case "file.write":
+		return "file"
+	case "file.delete":
+		return "file (delete)"
+	case "dir.create":
+		return "directory"
+	}
+	return op
+}
+
+// Infof prints a progress line prefixed with the current top-level phase,
+// e.g. `[certs] Generating "ca" certificate and key`.
+func (e *Env) Infof(format string, args ...any) {
+	if e.Out == nil {
+		return
+	}
+	e.mu.Lock()
+	prefix := e.topPhase()
+	e.mu.Unlock()
+	fmt.Fprintf(e.Out, "[%s] %s\n", prefix, e.Redact(fmt.Sprintf(format, args...)))
+}
+
+// Warnf prints a warning line and keeps it for the summary.
+func (e *Env) Warnf(format string, args ...any) {
+	msg := e.Redact(fmt.Sprintf(format, args...))
+	e.mu.Lock()
+	e.warns = append(e.warns, msg)
+	e.mu.Unlock()
+	if e.Out != nil {
+		fmt.Fprintf(e.Out, "[WARNING] %s\n", msg)
+	}
+}
+
+// Warnings returns the warnings printed so far.
+func (e *Env) Warnings() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.warns...)
+}
+
+// Output records a line the recipe prints for the operator. The plan
+// always gets the redacted line; stdout gets the line as is only when reveal
+// is set and the run is live (the join command must carry its token).
+func (e *Env) Output(line string, reveal bool) {
+	red := e.Redact(line)
+	e.mu.Lock()
+	e.plan.Output = append(e.plan.Output, red)
+	e.mu.Unlock()
+	if e.Out == nil {
+		return
+	}
+	if reveal && e.Host.Live() {
+		fmt.Fprintln(e.Out, line)
+	} else {
+		fmt.Fprintln(e.Out, red)
+	}
+}
+
+// CallerPos returns "file:line" of the innermost Starlark frame that called
+// the running builtin.
+func CallerPos(thread *starlark.Thread) string {
+	for i := 0; i < thread.CallStackDepth(); i++ {
+		fr := thread.CallFrame(i)
+		if fr.Pos.IsValid() {
+			return fmt.Sprintf("%s:%d", fr.Pos.Filename(), fr.Pos.Line)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,128 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Fake is a deterministic in-memory host for unit tests: files live in a
+// MemFS, facts are fields, service calls are recorded, the clock is fixed
+// and randomness is seeded. It never touches the machine.
+type Fake struct {
+	*MemFS
+
+	FHostname  string
+	FIP        string
+	FEUID      int
+	FNumCPU    int
+	FMemoryMB  int64
+	FKernel    string
+	FEnviron   []string
+	FPaths     map[string]string // binary -> path; missing = not found
+	FBusyPorts map[int]bool
+	FHosts     map[string][]string // LookupHost answers
+	FExec      func(name string, args ...string) ([]byte, error)
+	FDial      func(network, address string) error
+	FDryRun    bool
+	Clock      time.Time
+
+	mu       sync.Mutex
+	Services []string // "restart kubelet", … in call order
+	rnd      *rand.ChaCha8
+}
+
+// NewFake returns a host that looks like a healthy 2-CPU control-plane
+// candidate named "node1" with address 10.0.0.10.
+func NewFake() *Fake {
+	f := &Fake{
+		FHostname: "node1", FIP: "10.0.0.10", FEUID: 0, FNumCPU: 2, FMemoryMB: 4096,
+		FKernel: "6.1.0-18-amd64",
+		FPaths: map[string]string{"losetup": "/usr/sbin/losetup", "mount": "/usr/bin/mount", "cp": "/usr/bin/cp",
+			"kubelet": "/usr/bin/kubelet", "systemctl": "/usr/bin/systemctl"},
+		FBusyPorts: map[int]bool{},
+		FHosts:     map[string][]string{},
+		Clock:      time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		rnd:        rand.NewChaCha8([32]byte{'k', 'u', 'b', 'e', 'l', 'a', 'r', 'k'}),
+	}
+	f.MemFS = NewMemFS(func() time.Time { return f.Clock })
+	return f
+}
+
+var _ Host = (*Fake)(nil)
+
+func (f *Fake) Hostname() (string, error)       { return f.FHostname, nil }
+func (f *Fake) DefaultRouteIP() (string, error) { return f.FIP, nil }
+func (f *Fake) EUID() int                       { return f.FEUID }
+func (f *Fake) NumCPU() int                     { return f.FNumCPU }
+func (f *Fake) MemoryMB() (int64, error)        { return f.FMemoryMB, nil }
+func (f *Fake) KernelRelease() (string, error)  { return f.FKernel, nil }
+func (f *Fake) Environ() []string               { return append([]string(nil), f.FEnviron...) }
+func (f *Fake) LookPath(name string) (string, error) {
+	if p, ok := f.FPaths[name]; ok {
+		return p, nil
+	}
+	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", name)
+}
+func (f *Fake) Exec(ctx context.Context, name string, args ...string) ([]byte, error) {
+	if f.FExec == nil {
+		return nil, fmt.Errorf("exec %s: not available on the fake host", name)
+	}
+	return f.FExec(name, args...)
+}
+func (f *Fake) PortFree(port int) (bool, error) { return !f.FBusyPorts[port], nil }
+func (f *Fake) LookupHost(name string) ([]string, error) {
+	if a, ok := f.FHosts[name]; ok {
+		return a, nil
+	}
+	if name == f.FHostname {
+		return []string{f.FIP}, nil
+	}
+	return nil, fmt.Errorf("lookup %s: no such host", name)
+}
+func (f *Fake) DialTimeout(network, address string, timeout time.Duration) (io.Closer, error) {
+	if f.FDial == nil {
+		return nil, fmt.Errorf("dial %s %s: connection refused", network, address)
+	}
+	if err := f.FDial(network, address); err != nil {
+		return nil, err
+	}
+	return io.NopCloser(nil), nil
+}
+
+// Service records the call; it fails only for unknown actions.
+func (f *Fake) Service(ctx context.Context, action, unit string) error {
+	switch action {
+	case "daemon-reload", "restart", "stop", "start", "is-active", "is-enabled":
+	default:
+		return errors.New("unknown service action " + action)
+	}
+	f.mu.Lock()
+	f.Services = append(f.Services, action+" "+unit)
+	f.mu.Unlock()
+	return nil
+}
+func (f *Fake) ServiceManager() string { return "fake" }
+
+func (f *Fake) Now() time.Time { return f.Clock }
+
+// Sleep advances the fake clock instead of waiting.
+func (f *Fake) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.Clock = f.Clock.Add(d)
+	f.mu.Unlock()
+	return nil
+}
+
+// Rand is a seeded stream (crypto key generation may still add its own
+// randomness; tests must not depend on key bytes).
+func (f *Fake) Rand() io.Reader { return f.rnd }
+func (f *Fake) DryRun() bool    { return f.FDryRun }
+func (f *Fake) Live() bool      { return false }
