@@ -315,7 +315,6 @@ func ensureLeaf(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpe
 			}
 			return nil, fmt.Errorf("%s: %s; %s", bn, strings.Join(problems, "; "), fix)
 		}
-		warnValidity(env, s.crtPath(), certs[0])
 		env.Infof("Using existing %s certificate and key on disk", s.name)
 		recordExisting(thread, env, bn, s.keyPath(), nil, true, map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())})
 		recordExisting(thread, env, bn, s.crtPath(), crtData, false, certSummary(certs[0]))
@@ -516,8 +515,8 @@ func sameSet(a, b []string) bool {
 	return norm(a) == norm(b)
 }
 
-// warnValidity warns about a reused certificate that is not valid at the
-// run's start time, as kubeadm does for CAs (leaves fail verification).
+// warnValidity warns about a reused CA that is not valid at the run's start
+// time, as kubeadm does (a leaf in that state fails verification instead).
 func warnValidity(env *runtime.Env, p string, c *x509.Certificate) {
 	switch {
 	case env.Start.After(c.NotAfter):
