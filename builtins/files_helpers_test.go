@@ -101,3 +101,13 @@ func dirMode(t *testing.T, h host.Host, p string) string {
 }
 
 func starlarkInt(n uint32) starlark.Int { return starlark.MakeUint64(uint64(n)) }
+
+// str returns a string global of a run.
+func (r *starRun) str(t *testing.T, name string) string {
+	t.Helper()
+	s, ok := starlark.AsString(r.globals[name])
+	if !ok {
+		t.Fatalf("global %s = %v, want a string", name, r.globals[name])
+	}
+	return s
+}
