@@ -65,6 +65,15 @@ func registerFiles(r *runtime.Registry) {
 		Fn:        readFileBuiltin,
 	})
 	r.Add(&runtime.Builtin{
+		Name:      "list_dir",
+		Signature: "list_dir(path)",
+		Doc: "Returns the sorted names in directory path; names of subdirectories end in \"/\". A missing directory is an error; check path_exists(path) first.\n" +
+			"Reset uses it to empty directories (kubeadm keeps the directories and deletes their contents).",
+		Args:   []runtime.Arg{{Name: "path", Type: "string", Doc: "absolute path of a directory"}},
+		DryRun: "Sees files written and removed earlier in the same dry run.",
+		Fn:     listDirBuiltin,
+	})
+	r.Add(&runtime.Builtin{
 		Name:      "path_exists",
 		Signature: "path_exists(path)",
 		Doc:       "Reports whether a file or directory exists at path.",
@@ -188,6 +197,37 @@ func readFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		return nil, fmt.Errorf("%s: %s: %w", b.Name(), target, err)
 	}
 	return starlark.String(data), nil
+}
+
+func listDirBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var p starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p); err != nil {
+		return nil, err
+	}
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := pathArg(b.Name(), "path", p)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := env.Host.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %s: no such directory; check path_exists(path) first", b.Name(), dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", b.Name(), dir, err)
+	}
+	names := make([]starlark.Value, len(entries))
+	for i, e := range entries {
+		name := e.Name()
+		if e.IsDir() {
+			name += "/"
+		}
+		names[i] = starlark.String(name)
+	}
+	return starlark.NewList(names), nil
 }
 
 func pathExistsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

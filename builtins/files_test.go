@@ -115,3 +115,30 @@ func TestModeArgRoundTrip(t *testing.T) {
 		t.Error("0o10000 accepted")
 	}
 }
+
+func TestListDir(t *testing.T) {
+	h := host.NewFake()
+	h.Put("/etc/kubernetes/pki/ca.crt", []byte("x"), 0o644)
+	h.Put("/etc/kubernetes/pki/etcd/ca.crt", []byte("x"), 0o644)
+	h.Put("/etc/kubernetes/pki/apiserver.key", []byte("x"), 0o600)
+	run := mustExecStar(t, h, `
+names = list_dir("/etc/kubernetes/pki")
+def empty(d):
+    for n in list_dir(d):
+        if n.endswith("/"):
+            for m in list_dir(d + "/" + n):
+                remove_file(d + "/" + n + m)
+        remove_file(d + "/" + n.rstrip("/"))
+empty("/etc/kubernetes/pki")
+after = list_dir("/etc/kubernetes/pki")
+`)
+	if got := run.globals["names"].String(); got != `["apiserver.key", "ca.crt", "etcd/"]` {
+		t.Errorf("list_dir = %s", got)
+	}
+	if got := run.globals["after"].String(); got != `[]` {
+		t.Errorf("after emptying = %s", got)
+	}
+	wantErr(t, h, `list_dir("/nope")`, "list_dir: /nope: no such directory")
+	h.Put("/f", []byte("x"), 0o644)
+	wantErr(t, h, `list_dir("/f")`, "list_dir: /f", "not a directory")
+}
