@@ -191,11 +191,12 @@ func (e *Env) Output(line string, reveal bool) {
 }
 
 // CallerPos returns "file:line" of the innermost Starlark frame that called
-// the running builtin.
+// the running builtin. Builtin frames have the valid but useless position
+// "<builtin>:0" and are skipped.
 func CallerPos(thread *starlark.Thread) string {
 	for i := 0; i < thread.CallStackDepth(); i++ {
 		fr := thread.CallFrame(i)
-		if fr.Pos.IsValid() {
+		if fr.Pos.IsValid() && fr.Pos.Filename() != "<builtin>" {
 			return fmt.Sprintf("%s:%d", fr.Pos.Filename(), fr.Pos.Line)
 		}
 	}
