@@ -170,7 +170,7 @@ func writeKubeconfig(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		summary["client_subject"] = subject
 		summary["client_certificate_file"] = s.clientCert
 	default:
-		key, err := generateKey(s.alg, env.Host.Rand())
+		key, err := pooledKey(env, s.alg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: generating %s key: %w", bn, s.alg, err)
 		}

@@ -254,7 +254,7 @@ func ensureCA(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec)
 	}
 
 	env.Infof("Generating %q certificate and key", s.name)
-	key, err := generateKey(s.alg, env.Host.Rand())
+	key, err := pooledKey(env, s.alg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: generating %s key: %w", bn, s.alg, err)
 	}
@@ -328,7 +328,7 @@ func ensureLeaf(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpe
 	}
 
 	env.Infof("Generating %q certificate and key", s.name)
-	key, err := generateKey(s.alg, env.Host.Rand())
+	key, err := pooledKey(env, s.alg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: generating %s key: %w", bn, s.alg, err)
 	}
@@ -602,7 +602,7 @@ func genKeyPair(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		return nil, fmt.Errorf("%s: %s exists but %s does not; remove the public key to generate a new pair, or provide the private key", bn, pubPath, keyPath)
 	}
 	env.Infof("Generating %q key and public key", name)
-	key, err := generateKey(alg, env.Host.Rand())
+	key, err := pooledKey(env, alg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: generating %s key: %w", bn, alg, err)
 	}

@@ -38,6 +38,24 @@ type Env struct {
 	phases  []string // current phase stack
 	warns   []string
 	secrets []string // values redacted from every printed line and the plan
+	state   map[any]any
+}
+
+// State returns the per-run value stored under key, creating it with init on
+// first use. Builtin families keep run-scoped machinery here (e.g. the key
+// pool that generates keys ahead on all cores) instead of in globals.
+func (e *Env) State(key any, init func() any) any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.state == nil {
+		e.state = map[any]any{}
+	}
+	v, ok := e.state[key]
+	if !ok {
+		v = init()
+		e.state[key] = v
+	}
+	return v
 }
 
 // NewEnv returns an Env recording into plan.
