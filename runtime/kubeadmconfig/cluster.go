@@ -201,7 +201,7 @@ func (m *mapper) setURLs(param string, urls []string, requireHTTPS bool, f strin
 		u, err := url.Parse(s)
 		switch {
 		case err != nil:
-			m.errorf(fmt.Sprintf("%s[%d]", f, i), "%q is not a URL: %v", s, err)
+			m.errorf(fmt.Sprintf("%s[%d]", f, i), "%q is not a URL (%v); write scheme://host:port, e.g. https://10.0.0.5:2379", s, err)
 		case u.Scheme == "" || u.Host == "":
 			m.errorf(fmt.Sprintf("%s[%d]", f, i), "%q needs a scheme and a host, e.g. https://10.0.0.5:2379", s)
 		case requireHTTPS && u.Scheme != "https":

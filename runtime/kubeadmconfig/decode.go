@@ -198,7 +198,7 @@ func editDistance(a, b string) int {
 func decodeError(d *document, v any, err error) error {
 	var te *gojson.UnmarshalTypeError
 	if errors.As(err, &te) {
-		path := te.Field
+		path := cleanTypeErrorPath(reflect.TypeOf(v), te.Field)
 		full := d.meta.Kind
 		if path != "" {
 			full += "." + path
@@ -214,6 +214,35 @@ func decodeError(d *document, v any, err error) error {
 		return fmt.Errorf("kubeadm config: %s: %s", d.where(), msg)
 	}
 	return fmt.Errorf("kubeadm config: %s: %s: %v", d.where(), d.meta.Kind, err)
+}
+
+// cleanTypeErrorPath drops the Go names of embedded structs that the
+// decoder puts in type-error paths ("apiServer.ControlPlaneComponent.
+// extraArgs" -> "apiServer.extraArgs"). The decoder does not record list
+// indexes there, so the path names the field without them.
+func cleanTypeErrorPath(t reflect.Type, path string) string {
+	if path == "" {
+		return path
+	}
+	var out []string
+	t = deref(t)
+	for _, seg := range strings.Split(path, ".") {
+		if t.Kind() != reflect.Struct {
+			out = append(out, seg)
+			continue
+		}
+		if f, ok := jsonField(t, seg); ok {
+			out = append(out, seg)
+			t = deref(f.Type)
+			continue
+		}
+		if f, ok := t.FieldByName(seg); ok && f.Anonymous {
+			t = deref(f.Type)
+			continue
+		}
+		out = append(out, seg)
+	}
+	return strings.Join(out, ".")
 }
 
 func jsonValueKind(v string) string {

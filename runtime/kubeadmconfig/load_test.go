@@ -278,3 +278,5 @@ func checkErr(t *testing.T, err error, want []string) {
 		}
 	}
 }
+
+func cmpDiff(want, got any) string { return cmp.Diff(want, got) }

@@ -44,7 +44,7 @@ func (m *mapper) warnf(field, format string, args ...any) {
 
 // unsupported rejects a field kubelark cannot honour.
 func (m *mapper) unsupported(field, instead string) {
-	m.errorf(field, "is not supported: %s", instead)
+	m.errs = append(m.errs, m.path(field)+" is not supported: "+instead)
 }
 
 func (m *mapper) secret(s string) {
