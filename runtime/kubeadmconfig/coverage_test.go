@@ -2,13 +2,12 @@ package kubeadmconfig
 
 import (
 	"os"
-	"sort"
-
-	"github.com/google/go-cmp/cmp"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
