@@ -45,6 +45,9 @@ func strictMessage(kind string, v any, e error) string {
 	if strings.HasPrefix(e.Error(), "duplicate field") {
 		return fmt.Sprintf("%s: field given twice; keep one", full)
 	}
+	if hint, ok := movedFields[full]; ok {
+		return fmt.Sprintf("%s: unknown field; it is a v1beta3 field: %s", full, hint)
+	}
 	parent, name := splitPath(path)
 	msg := fmt.Sprintf("%s: unknown field", full)
 	known := fieldNames(reflect.TypeOf(v), parent)
@@ -62,6 +65,13 @@ func strictMessage(kind string, v any, e error) string {
 		where += "." + parent
 	}
 	return msg + fmt.Sprintf(" (fields of %s: %s)", where, strings.Join(known, ", "))
+}
+
+// movedFields are v1beta3 fields that v1beta4 moved; a file half-migrated
+// by hand gets told where they went.
+var movedFields = map[string]string{
+	"ClusterConfiguration.apiServer.timeoutForControlPlane": "use InitConfiguration.timeouts.controlPlaneComponentHealthCheck",
+	"JoinConfiguration.discovery.timeout":                   "use JoinConfiguration.timeouts.discovery",
 }
 
 // maxListedFields keeps unknown-field messages readable: big types such as
@@ -85,6 +95,13 @@ func fieldNames(t reflect.Type, path string) []string {
 	t = deref(t)
 	if path != "" {
 		for _, seg := range strings.Split(indexRE.ReplaceAllString(path, ""), ".") {
+			if t.Kind() == reflect.Map {
+				t = deref(t.Elem()) // seg is a map key
+				continue
+			}
+			if t.Kind() != reflect.Struct {
+				return nil
+			}
 			f, ok := jsonField(t, seg)
 			if !ok {
 				return nil

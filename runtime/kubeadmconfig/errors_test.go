@@ -37,7 +37,7 @@ func TestLoadErrors(t *testing.T) {
 		// Strict decoding.
 		{"case sensitive", clusterHdr + "networking:\n  PodSubnet: 10.244.0.0/16\n", []string{"ClusterConfiguration.networking.PodSubnet: unknown field", `did you mean "podSubnet"?`}, nil},
 		{"unknown field in list", initHdr + "bootstrapTokens:\n- token: abcdef.0123456789abcdef\n  tll: 1h\n", []string{"InitConfiguration.bootstrapTokens[0].tll: unknown field", `did you mean "ttl"?`}, nil},
-		{"v1beta3 field", clusterHdr + "apiServer:\n  timeoutForControlPlane: 4m\n", []string{"ClusterConfiguration.apiServer.timeoutForControlPlane: unknown field"}, nil},
+		{"v1beta3 field", clusterHdr + "apiServer:\n  timeoutForControlPlane: 4m\n", []string{"ClusterConfiguration.apiServer.timeoutForControlPlane: unknown field; it is a v1beta3 field: use InitConfiguration.timeouts.controlPlaneComponentHealthCheck"}, nil},
 		{"wrong type", initHdr + "localAPIEndpoint:\n  bindPort: \"6443\"\n", []string{"InitConfiguration.localAPIEndpoint.bindPort: got a string, want an integer"}, nil},
 		{"v1beta3 extraArgs map", clusterHdr + "apiServer:\n  extraArgs:\n    v: \"2\"\n", []string{"ClusterConfiguration.apiServer.extraArgs: got a mapping, want a list", "kubeadm config migrate"}, nil},
 		{"number for string", clusterHdr + "kubernetesVersion: 1.36\n", []string{"ClusterConfiguration.kubernetesVersion: got a number, want a string; quote the value"}, nil},

@@ -84,7 +84,13 @@ func (d *document) where() string {
 // Load decodes and validates a kubeadm config file. It returns an error
 // naming the document, field and fix for anything it cannot map; all
 // validation problems are reported together.
-func Load(data []byte) (*Result, error) {
+func Load(data []byte) (res *Result, err error) {
+	// A bug here must surface as an error, never as a crash of the CLI.
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("kubeadm config: internal error while reading the file (please report it): %v", r)
+		}
+	}()
 	docs, err := splitDocuments(data)
 	if err != nil {
 		return nil, err
