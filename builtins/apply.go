@@ -518,7 +518,7 @@ func waitForObject(env *runtime.Env, c cluster.Client, apiVersion, kind, namespa
 }
 
 type objectArgs struct {
-	client                           cluster.Client
+	client                            cluster.Client
 	apiVersion, kind, name, namespace string
 }
 
