@@ -182,6 +182,15 @@ func splitAPIVersion(apiVersion string) (group, version string) {
 	return "", apiVersion
 }
 
+// forApply returns the copy of obj that is sent: managedFields are dropped,
+// so an object read back with k8s_get can be modified and applied again
+// (the server refuses applied configurations that carry them).
+func forApply(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	o := obj.DeepCopy()
+	o.SetManagedFields(nil)
+	return o
+}
+
 // checkObject validates what every write needs.
 func checkObject(obj *unstructured.Unstructured) error {
 	var missing []string

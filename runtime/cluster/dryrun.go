@@ -257,7 +257,7 @@ func (c *dryClient) Apply(ctx context.Context, obj *unstructured.Unstructured, f
 	}
 	av, kind, name := obj.GetAPIVersion(), obj.GetKind(), obj.GetName()
 	ns := scope(av, kind, obj.GetNamespace())
-	applied := obj.DeepCopy()
+	applied := forApply(obj)
 	applied.SetNamespace(ns)
 	cur, err := c.current(ctx, av, kind, ns, name)
 	if err != nil {

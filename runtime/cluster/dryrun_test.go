@@ -199,3 +199,19 @@ func TestSubset(t *testing.T) {
 		}
 	}
 }
+
+func TestApplyDropsManagedFields(t *testing.T) {
+	c, _ := NewDryRun(nil).ForKubeconfig([]byte(testKubeconfig), "")
+	cm := configMap("kube-system", "x", map[string]any{"a": "1"})
+	cm.Object["metadata"].(map[string]any)["managedFields"] = []any{map[string]any{"manager": "kubectl"}}
+	_, got, err := c.Apply(context.Background(), cm, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, found := got.Object["metadata"].(map[string]any)["managedFields"]; found {
+		t.Error("managedFields were applied")
+	}
+	if cm.GetManagedFields() == nil {
+		t.Error("Apply modified its argument")
+	}
+}

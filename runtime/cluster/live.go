@@ -217,7 +217,7 @@ func (c *liveClient) Apply(ctx context.Context, obj *unstructured.Unstructured, 
 			return err
 		}
 		ns = rns
-		o := obj.DeepCopy()
+		o := forApply(obj)
 		o.SetNamespace(rns)
 		before, err := ri.Get(ctx, name, metav1.GetOptions{})
 		switch {
