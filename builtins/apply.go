@@ -168,17 +168,6 @@ func pemArg(env *runtime.Env, fn, arg, v string) ([]byte, error) {
 	return b, nil
 }
 
-func optString(v starlark.Value, fn, arg string) (string, error) {
-	if v == nil || v == starlark.None {
-		return "", nil
-	}
-	s, ok := starlark.AsString(v)
-	if !ok {
-		return "", fmt.Errorf("%s: %s: got %s, want string or None", fn, arg, v.Type())
-	}
-	return s, nil
-}
-
 func k8sClientFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	env, err := runtime.FromThread(thread)
 	if err != nil {
@@ -195,7 +184,7 @@ func k8sClientFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 		v   starlark.Value
 		dst *string
 	}{"kubeconfig": {kcV, &kubeconfig}, "server": {serverV, &server}, "token": {tokenV, &token}, "ca": {caV, &ca}} {
-		s, err := optString(p.v, b.Name(), arg)
+		s, err := optString(b.Name(), arg, p.v)
 		if err != nil {
 			return nil, err
 		}

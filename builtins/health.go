@@ -103,15 +103,15 @@ func waitHealthyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if name == "" {
 		name = rawURL
 	}
-	ca, err := optString(caV, b.Name(), "ca")
+	ca, err := optString(b.Name(), "ca", caV)
 	if err != nil {
 		return nil, err
 	}
-	certS, err := optString(certV, b.Name(), "client_cert")
+	certS, err := optString(b.Name(), "client_cert", certV)
 	if err != nil {
 		return nil, err
 	}
-	keyS, err := optString(keyV, b.Name(), "client_key")
+	keyS, err := optString(b.Name(), "client_key", keyV)
 	if err != nil {
 		return nil, err
 	}

@@ -172,18 +172,6 @@ func parseDuration(builtin, arg, s string, positive bool) (time.Duration, error)
 	return d, nil
 }
 
-// optString unpacks an argument that may be None (returned as "").
-func optString(builtin, arg string, v starlark.Value) (string, error) {
-	if v == nil || v == starlark.None {
-		return "", nil
-	}
-	s, ok := starlark.AsString(v)
-	if !ok {
-		return "", fmt.Errorf("%s: %s: got %s, want string or None", builtin, arg, v.Type())
-	}
-	return s, nil
-}
-
 // usageNames maps the recipe's usage words to extended key usages, in the
 // order kubeadm lists them (server before client).
 var usageNames = []struct {
