@@ -144,14 +144,13 @@ func parseServiceEnabled(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
 		case errors.Is(err, host.ErrNoServiceManager):
 			return []pfFinding{pfWarning("cannot check whether the %s service is enabled: %v", unit, err)}
 		}
-		enable := fmt.Sprintf("systemctl enable %s.service", unit)
 		switch c.h.ServiceManager() {
 		case "openrc":
-			enable = fmt.Sprintf("rc-update add %s default", unit)
+			return []pfFinding{pfWarning("%s service is not enabled, please run 'rc-update add %s default'", unit, unit)}
 		case "command":
-			enable = "enable it in your service manager"
+			return []pfFinding{pfWarning("%s service is not enabled according to the service command: %v", unit, err)}
 		}
-		return []pfFinding{pfWarning("%s service is not enabled, please run '%s'", unit, enable)}
+		return []pfFinding{pfWarning("%s service is not enabled, please run 'systemctl enable %s.service'", unit, unit)}
 	}
 }
 
