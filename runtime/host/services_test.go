@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeManager makes a PATH dir holding a script named bin that appends its
@@ -114,5 +115,21 @@ func TestServiceNone(t *testing.T) {
 	err := l.Service(context.Background(), "restart", "kubelet")
 	if !errors.Is(err, ErrNoServiceManager) || !strings.Contains(err.Error(), "--service-command") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A service command that starts a daemon which keeps our output pipe open
+// must return once the command itself has exited.
+func TestServiceCommandBackgroundDaemon(t *testing.T) {
+	bin := t.TempDir()
+	writeScript(t, bin, "svc", `/bin/sleep 5 &
+echo started`)
+	l := NewLive(LiveOptions{Environ: []string{"PATH=/nowhere"}, ServiceCommand: filepath.Join(bin, "svc") + " {action} {unit}"})
+	start := time.Now()
+	if err := l.Service(context.Background(), "start", "kubelet"); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Fatalf("took %v: waited for the daemon", d)
 	}
 }
