@@ -1,0 +1,318 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultRoots are the directories a recipe may write under unless the
+// operator allows more: everything kubeadm init/join/reset writes or cleans
+// (/etc/kubernetes incl. pki and manifests, the kubelet's files, the local
+// etcd data dir). CNI directories are not included: kubeadm never writes
+// them. A custom cert_dir or etcd_data_dir outside these needs --allow-root.
+var DefaultRoots = []string{"/etc/kubernetes", "/var/lib/kubelet", "/var/lib/etcd"}
+
+// SandboxOptions configures the sandbox policy.
+type SandboxOptions struct {
+	// Roots are the directories writes and removals are confined to;
+	// nil means DefaultRoots.
+	Roots []string
+	// AllowRoots are added to Roots (the CLI's repeatable --allow-root DIR).
+	AllowRoots []string
+	// Root relocates every path (--root DIR): the recipe path /etc/x is
+	// DIR/etc/x for reads and writes alike. "" or "/" means no relocation.
+	Root string
+}
+
+// ErrNotLive answers service state queries under --root: the relocated
+// tree is not the running system, so its service state is unknown.
+var ErrNotLive = errors.New("service state unknown: --root: the target is not the running system")
+
+// linkReader is implemented by hosts whose files can be symlinks (Live, and
+// DryRun passing through to it); the sandbox resolves symlinks through it.
+type linkReader interface {
+	Lstat(p string) (fs.FileInfo, error)
+	Readlink(p string) (string, error)
+}
+
+// Sandbox enforces the write policy and the --root relocation over a base.
+//
+// Every path is cleaned and must be absolute; symlinks are resolved before
+// the roots check, so a link inside /etc/kubernetes pointing at /etc cannot
+// smuggle a write out. With Root set, symlinks are resolved inside Root as
+// if chrooted there: an absolute target is taken relative to Root, and a
+// relative target that climbs above Root is refused.
+//
+// The CLI composes Sandbox(DryRun(Live)) for --dry-run and Sandbox(Live)
+// otherwise. The sandbox is outermost so that a dry run refuses exactly
+// what a real run would refuse (an overlay above the sandbox would swallow
+// the write before the policy saw it), and relocation then applies to the
+// dry-run overlay and to the reads it passes through, since the DryRun
+// only ever sees relocated paths.
+type Sandbox struct {
+	base  Host
+	roots []string
+	root  string
+}
+
+var _ Host = (*Sandbox)(nil)
+
+// NewSandbox validates opts and wraps base.
+func NewSandbox(base Host, opts SandboxOptions) (*Sandbox, error) {
+	roots := opts.Roots
+	if roots == nil {
+		roots = DefaultRoots
+	}
+	s := &Sandbox{base: base}
+	for _, r := range append(append([]string(nil), roots...), opts.AllowRoots...) {
+		if !path.IsAbs(r) {
+			return nil, fmt.Errorf("allowed root %q is not an absolute path; pass --allow-root /abs/dir", r)
+		}
+		s.roots = append(s.roots, path.Clean(r))
+	}
+	if opts.Root != "" {
+		r, err := filepath.Abs(opts.Root)
+		if err != nil {
+			return nil, fmt.Errorf("--root %q: %w", opts.Root, err)
+		}
+		if r != "/" {
+			s.root = r
+		}
+	}
+	return s, nil
+}
+
+// Roots returns the allowed write roots (recipe paths).
+func (s *Sandbox) Roots() []string { return append([]string(nil), s.roots...) }
+
+// Root returns the relocation directory, or "".
+func (s *Sandbox) Root() string { return s.root }
+
+// real maps a recipe path to the base host's path.
+func (s *Sandbox) real(p string) string {
+	if s.root == "" {
+		return p
+	}
+	return path.Join(s.root, p)
+}
+
+func splitPath(p string) []string {
+	var out []string
+	for _, c := range strings.Split(p, "/") {
+		if c != "" && c != "." {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// maxLinks bounds symlink chains, as the kernel's ELOOP limit does.
+const maxLinks = 40
+
+// resolve cleans p and follows every symlink in it (recipe-path space).
+// The part of p that does not exist yet is appended as is.
+func (s *Sandbox) resolve(p string) (string, error) {
+	if !strings.HasPrefix(p, "/") {
+		return "", fmt.Errorf("path %q is relative; recipes must use absolute paths", p)
+	}
+	p = path.Clean(p)
+	lr, ok := s.base.(linkReader)
+	if !ok {
+		return p, nil // an in-memory base has no symlinks
+	}
+	todo := splitPath(p)
+	cur := "/"
+	links := 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		if c == ".." {
+			if cur == "/" {
+				if s.root != "" {
+					return "", fmt.Errorf("path %s: a symlink points outside --root %s", p, s.root)
+				}
+				continue
+			}
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, c)
+		fi, err := lr.Lstat(s.real(next))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+				return path.Join(append([]string{next}, todo...)...), nil
+			}
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		if links++; links > maxLinks {
+			return "", fmt.Errorf("path %s: too many levels of symbolic links", p)
+		}
+		target, err := lr.Readlink(s.real(next))
+		if err != nil {
+			return "", err
+		}
+		if path.IsAbs(target) {
+			cur = "/" // with --root: relative to the root, as in a chroot
+		}
+		todo = append(splitPath(target), todo...)
+	}
+	return cur, nil
+}
+
+// resolveParent resolves all but the last element, for operations on a
+// directory entry itself (removing a symlink removes the link).
+func (s *Sandbox) resolveParent(p string) (string, error) {
+	if !strings.HasPrefix(p, "/") {
+		return "", fmt.Errorf("path %q is relative; recipes must use absolute paths", p)
+	}
+	p = path.Clean(p)
+	if p == "/" {
+		return p, nil
+	}
+	dir, err := s.resolve(path.Dir(p))
+	if err != nil {
+		return "", err
+	}
+	return path.Join(dir, path.Base(p)), nil
+}
+
+func within(p, root string) bool {
+	return root == "/" || p == root || strings.HasPrefix(p, root+"/")
+}
+
+// allow checks a resolved write target against the allowed roots. A root
+// that is itself a symlink (/var/lib/kubelet -> /data/kubelet) allows its
+// target too.
+func (s *Sandbox) allow(op, orig, resolved string) error {
+	for _, r := range s.roots {
+		if within(resolved, r) {
+			return nil
+		}
+		if rr, err := s.resolve(r); err == nil && rr != r && within(resolved, rr) {
+			return nil
+		}
+	}
+	what := orig
+	if resolved != path.Clean(orig) {
+		what = fmt.Sprintf("%s (which resolves to %s through a symlink)", orig, resolved)
+	}
+	return fmt.Errorf("refusing to %s %s: it is outside the allowed roots %s; to allow it, pass --allow-root %s",
+		op, what, strings.Join(s.roots, ", "), path.Dir(resolved))
+}
+
+func (s *Sandbox) ReadFile(p string) ([]byte, error) {
+	v, err := s.resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	return s.base.ReadFile(s.real(v))
+}
+
+func (s *Sandbox) Stat(p string) (fs.FileInfo, error) {
+	v, err := s.resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	return s.base.Stat(s.real(v))
+}
+
+func (s *Sandbox) ReadDir(p string) ([]fs.DirEntry, error) {
+	v, err := s.resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	return s.base.ReadDir(s.real(v))
+}
+
+func (s *Sandbox) WriteFile(p string, data []byte, mode, dirMode fs.FileMode) (WriteResult, error) {
+	v, err := s.resolve(p)
+	if err != nil {
+		return "", err
+	}
+	if err := s.allow("write", p, v); err != nil {
+		return "", err
+	}
+	return s.base.WriteFile(s.real(v), data, mode, dirMode)
+}
+
+func (s *Sandbox) MkdirAll(p string, mode fs.FileMode) (WriteResult, error) {
+	v, err := s.resolve(p)
+	if err != nil {
+		return "", err
+	}
+	if err := s.allow("create directory", p, v); err != nil {
+		return "", err
+	}
+	return s.base.MkdirAll(s.real(v), mode)
+}
+
+func (s *Sandbox) Remove(p string) (WriteResult, error) {
+	v, err := s.resolveParent(p)
+	if err != nil {
+		return "", err
+	}
+	if err := s.allow("remove", p, v); err != nil {
+		return "", err
+	}
+	return s.base.Remove(s.real(v))
+}
+
+// Service passes through unless the tree is relocated: then control actions
+// are not performed (the builtin records them as skipped) and state queries
+// return ErrNotLive.
+func (s *Sandbox) Service(ctx context.Context, action, unit string) error {
+	if s.root == "" {
+		return s.base.Service(ctx, action, unit)
+	}
+	if err := validServiceAction(action); err != nil {
+		return err
+	}
+	if action == "is-active" || action == "is-enabled" {
+		return ErrNotLive
+	}
+	return nil
+}
+
+func (s *Sandbox) ServiceManager() string {
+	if s.root != "" {
+		return "none"
+	}
+	return s.base.ServiceManager()
+}
+
+// Facts describe the machine kubelark runs on, also under --root.
+func (s *Sandbox) Hostname() (string, error)            { return s.base.Hostname() }
+func (s *Sandbox) DefaultRouteIP() (string, error)      { return s.base.DefaultRouteIP() }
+func (s *Sandbox) EUID() int                            { return s.base.EUID() }
+func (s *Sandbox) NumCPU() int                          { return s.base.NumCPU() }
+func (s *Sandbox) MemoryMB() (int64, error)             { return s.base.MemoryMB() }
+func (s *Sandbox) KernelRelease() (string, error)       { return s.base.KernelRelease() }
+func (s *Sandbox) Environ() []string                    { return s.base.Environ() }
+func (s *Sandbox) LookPath(name string) (string, error) { return s.base.LookPath(name) }
+func (s *Sandbox) Exec(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return s.base.Exec(ctx, name, args...)
+}
+func (s *Sandbox) PortFree(port int) (bool, error)          { return s.base.PortFree(port) }
+func (s *Sandbox) LookupHost(name string) ([]string, error) { return s.base.LookupHost(name) }
+func (s *Sandbox) DialTimeout(network, address string, timeout time.Duration) (io.Closer, error) {
+	return s.base.DialTimeout(network, address, timeout)
+}
+func (s *Sandbox) Now() time.Time                                   { return s.base.Now() }
+func (s *Sandbox) Sleep(ctx context.Context, d time.Duration) error { return s.base.Sleep(ctx, d) }
+func (s *Sandbox) Rand() io.Reader                                  { return s.base.Rand() }
+func (s *Sandbox) DryRun() bool                                     { return s.base.DryRun() }
+
+// Live is false under --root: the relocated tree is not the running system.
+func (s *Sandbox) Live() bool { return s.root == "" && s.base.Live() }
