@@ -16,12 +16,6 @@ import (
 	"github.com/kubelark/kubelark/runtime/host"
 )
 
-// liveFake is the fake host claiming to be live, so wait_healthy probes
-// (its clock still advances instantly on Sleep).
-type liveFake struct{ *host.Fake }
-
-func (liveFake) Live() bool { return true }
-
 // healthServer answers failures with failBody/failCode first, then 200 body.
 func healthServer(t *testing.T, failures int64, failCode int, failBody, body string) (*httptest.Server, *atomic.Int64) {
 	var n atomic.Int64
@@ -45,11 +39,11 @@ func caOf(ts *httptest.Server) string {
 
 func TestWaitHealthySuccess(t *testing.T) {
 	ts, n := healthServer(t, 3, 500, "[-]etcd failed", "ok")
-	f := host.NewFake()
+	f := liveFake("")
 	if _, err := f.WriteFile("/etc/kubernetes/pki/ca.crt", []byte(caOf(ts)), 0o644, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	a := newAPITest(t, liveFake{f}, cluster.NewDryRun(nil))
+	a := newAPITest(t, f, cluster.NewDryRun(nil))
 	g := a.mustExec(t, `r = wait_healthy("`+ts.URL+`/livez", ca="/etc/kubernetes/pki/ca.crt", name="kube-apiserver")`)
 	if g["r"] != starlark.String("healthy") {
 		t.Errorf("result %v", g["r"])
@@ -68,7 +62,7 @@ func TestWaitHealthySuccess(t *testing.T) {
 
 func TestWaitHealthyTimeoutReportsLastError(t *testing.T) {
 	ts, _ := healthServer(t, 1<<40, 500, "[-]etcd failed: reason withheld", "ok")
-	a := newAPITest(t, liveFake{host.NewFake()}, nil)
+	a := newAPITest(t, liveFake(""), nil)
 	a.env.PushPhase("wait-control-plane")
 	_, err := a.exec(`wait_healthy("` + ts.URL + `/livez", ca="""` + caOf(ts) + `""", name="kube-apiserver", timeout="25s", interval="1s")`)
 	if err == nil {
@@ -90,7 +84,7 @@ func TestWaitHealthyTimeoutReportsLastError(t *testing.T) {
 
 func TestWaitHealthyBody(t *testing.T) {
 	ts, _ := healthServer(t, 0, 0, "", "not ok")
-	a := newAPITest(t, liveFake{host.NewFake()}, nil)
+	a := newAPITest(t, liveFake(""), nil)
 	_, err := a.exec(`wait_healthy("` + ts.URL + `/healthz", insecure=True, timeout="2s")`)
 	if err == nil || !strings.Contains(err.Error(), `HTTP 200 with body "not ok", want "ok"`) {
 		t.Errorf("body mismatch: %v", err)

@@ -41,24 +41,22 @@ func planOps(p *runtime.Plan) []string {
 	return out
 }
 
-// liveFake is a Fake that claims to be the running system, so service
-// actions are performed; failUnit makes actions on that unit fail.
-type liveFake struct {
-	*host.Fake
-	failUnit string
-}
-
-func (l *liveFake) Live() bool             { return true }
-func (l *liveFake) ServiceManager() string { return "systemd" }
-func (l *liveFake) Service(ctx context.Context, action, unit string) error {
-	if unit == l.failUnit {
-		return errors.New("Unit " + unit + ".service not found.")
+// liveFake returns a Fake that claims to be the running system, so service
+// actions are performed; actions on failUnit fail.
+func liveFake(failUnit string) *host.Fake {
+	h := host.NewFake()
+	h.FLive = true
+	h.FServiceErr = func(action, unit string) error {
+		if unit == failUnit {
+			return errors.New("Unit " + unit + ".service not found.")
+		}
+		return nil
 	}
-	return l.Fake.Service(ctx, action, unit)
+	return h
 }
 
 func TestKubeletRestartLive(t *testing.T) {
-	h := &liveFake{Fake: host.NewFake()}
+	h := liveFake("")
 	g, plan, _, err := hostStar(t, h, "r = kubelet_restart()\ns = kubelet_stop()\n")
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +95,7 @@ func TestKubeletDryRunAndRoot(t *testing.T) {
 	}
 
 	// --root: the sandbox is not live and not dry-run.
-	s, _ := host.NewSandbox(&liveFake{Fake: host.NewFake()}, host.SandboxOptions{Root: t.TempDir()})
+	s, _ := host.NewSandbox(liveFake(""), host.SandboxOptions{Root: t.TempDir()})
 	_, plan, _, err = hostStar(t, s, "service('kubelet', 'start')\nq = service('kubelet', 'is-active')\n")
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +110,7 @@ func TestKubeletDryRunAndRoot(t *testing.T) {
 }
 
 func TestServiceErrors(t *testing.T) {
-	h := &liveFake{Fake: host.NewFake(), failUnit: "kubelet"}
+	h := liveFake("kubelet")
 	_, _, _, err := hostStar(t, h, "kubelet_restart()\n")
 	if err == nil || !strings.Contains(err.Error(), "daemon-reload kubelet (service manager systemd)") || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("err = %v", err)

@@ -29,7 +29,12 @@ type Fake struct {
 	FExec      func(name string, args ...string) ([]byte, error)
 	FDial      func(network, address string) error
 	FDryRun    bool
-	Clock      time.Time
+	// FLive makes the fake claim to be the running system, so builtins
+	// perform service actions and probes instead of recording them.
+	FLive bool
+	// FServiceErr, when set, decides the outcome of each service call.
+	FServiceErr func(action, unit string) error
+	Clock       time.Time
 
 	mu       sync.Mutex
 	Services []string // "restart kubelet", … in call order
@@ -101,12 +106,22 @@ func (f *Fake) Service(ctx context.Context, action, unit string) error {
 	default:
 		return errors.New("unknown service action " + action)
 	}
+	if f.FServiceErr != nil {
+		if err := f.FServiceErr(action, unit); err != nil {
+			return err
+		}
+	}
 	f.mu.Lock()
 	f.Services = append(f.Services, action+" "+unit)
 	f.mu.Unlock()
 	return nil
 }
-func (f *Fake) ServiceManager() string { return "fake" }
+func (f *Fake) ServiceManager() string {
+	if f.FLive {
+		return "systemd"
+	}
+	return "fake"
+}
 
 func (f *Fake) Now() time.Time { return f.Clock }
 
@@ -125,4 +140,4 @@ func (f *Fake) Sleep(ctx context.Context, d time.Duration) error {
 // randomness; tests must not depend on key bytes).
 func (f *Fake) Rand() io.Reader { return f.rnd }
 func (f *Fake) DryRun() bool    { return f.FDryRun }
-func (f *Fake) Live() bool      { return false }
+func (f *Fake) Live() bool      { return f.FLive }
