@@ -1,0 +1,54 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.starlark.net/resolve"
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+)
+
+// RecipeError is a failed run: the Starlark backtrace (recipe file:line
+// of every frame, innermost last) followed by the failing builtin's
+// message.
+type RecipeError struct {
+	Recipe string
+	// Trace is the backtrace, or the compile errors of a file that did
+	// not parse or resolve.
+	Trace string
+	Err   error
+}
+
+func (e *RecipeError) Error() string { return "recipe " + e.Recipe + " failed:\n" + e.Trace }
+func (e *RecipeError) Unwrap() error { return e.Err }
+
+// recipeError renders err from executing a recipe. Loaded modules run on
+// the same thread, so the innermost EvalError in the chain carries the
+// complete stack: from the main recipe's load or call down to the failing
+// builtin.
+func recipeError(recipe string, err error) error {
+	var inner *starlark.EvalError
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if ee, ok := e.(*starlark.EvalError); ok {
+			inner = ee
+		}
+	}
+	if inner != nil {
+		return &RecipeError{Recipe: recipe, Trace: inner.Backtrace(), Err: err}
+	}
+	var rl resolve.ErrorList
+	if errors.As(err, &rl) {
+		lines := make([]string, len(rl))
+		for i, e := range rl {
+			lines[i] = fmt.Sprintf("%s: %s", e.Pos, e.Msg)
+		}
+		return &RecipeError{Recipe: recipe, Trace: strings.Join(lines, "\n"), Err: err}
+	}
+	var se syntax.Error
+	if errors.As(err, &se) {
+		return &RecipeError{Recipe: recipe, Trace: fmt.Sprintf("%s: syntax error: %s", se.Pos, se.Msg), Err: err}
+	}
+	return &RecipeError{Recipe: recipe, Trace: err.Error(), Err: err}
+}
