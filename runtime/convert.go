@@ -39,7 +39,7 @@ func toGo(v starlark.Value) (any, error) {
 		for i := 0; i < v.Len(); i++ {
 			x, err := toGo(v.Index(i))
 			if err != nil {
-				return nil, fmt.Errorf("[%d]: %w", i, err)
+				return nil, pathErr(fmt.Sprintf("[%d]", i), err)
 			}
 			out[i] = x
 		}
@@ -49,7 +49,7 @@ func toGo(v starlark.Value) (any, error) {
 		for i, e := range v {
 			x, err := toGo(e)
 			if err != nil {
-				return nil, fmt.Errorf("[%d]: %w", i, err)
+				return nil, pathErr(fmt.Sprintf("[%d]", i), err)
 			}
 			out[i] = x
 		}
@@ -59,11 +59,11 @@ func toGo(v starlark.Value) (any, error) {
 		for _, item := range v.Items() {
 			k, ok := item[0].(starlark.String)
 			if !ok {
-				return nil, fmt.Errorf("dict key %s is a %s, want string", item[0], item[0].Type())
+				return nil, fmt.Errorf("dict key %s: got %s, want string", item[0], item[0].Type())
 			}
 			x, err := toGo(item[1])
 			if err != nil {
-				return nil, fmt.Errorf(".%s: %w", k, err)
+				return nil, pathErr("."+string(k), err)
 			}
 			out[string(k)] = x
 		}
@@ -75,13 +75,23 @@ func toGo(v starlark.Value) (any, error) {
 		for k, e := range d {
 			x, err := toGo(e)
 			if err != nil {
-				return nil, fmt.Errorf(".%s: %w", k, err)
+				return nil, pathErr("."+string(k), err)
 			}
 			out[k] = x
 		}
 		return out, nil
 	}
 	return nil, fmt.Errorf("cannot convert %s to data", v.Type())
+}
+
+// pathErr prefixes a conversion error with the path element where it
+// happened, so nested errors read ".a.b[2]: cannot convert ...".
+func pathErr(elem string, err error) error {
+	s := err.Error()
+	if len(s) > 0 && (s[0] == '.' || s[0] == '[') {
+		return fmt.Errorf("%s%s", elem, s)
+	}
+	return fmt.Errorf("%s: %s", elem, s)
 }
 
 // fromGo converts decoded YAML/JSON data into Starlark values.

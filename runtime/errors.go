@@ -36,13 +36,13 @@ func recipeError(recipe string, err error) error {
 		}
 	}
 	if inner != nil {
-		return &RecipeError{Recipe: recipe, Trace: inner.Backtrace(), Err: err}
+		return &RecipeError{Recipe: recipe, Trace: inner.Backtrace() + dialectHint(inner.Msg), Err: err}
 	}
 	var rl resolve.ErrorList
 	if errors.As(err, &rl) {
 		lines := make([]string, len(rl))
 		for i, e := range rl {
-			lines[i] = fmt.Sprintf("%s: %s", e.Pos, e.Msg)
+			lines[i] = fmt.Sprintf("%s: %s%s", e.Pos, e.Msg, dialectHint(e.Msg))
 		}
 		return &RecipeError{Recipe: recipe, Trace: strings.Join(lines, "\n"), Err: err}
 	}
@@ -51,4 +51,15 @@ func recipeError(recipe string, err error) error {
 		return &RecipeError{Recipe: recipe, Trace: fmt.Sprintf("%s: syntax error: %s", se.Pos, se.Msg), Err: err}
 	}
 	return &RecipeError{Recipe: recipe, Trace: err.Error(), Err: err}
+}
+
+// dialectHint explains the strict dialect's refusals (see fileOptions).
+func dialectHint(msg string) string {
+	switch {
+	case strings.Contains(msg, "does not support while loops"):
+		return " (kubelark recipes loop over data with for; waiting is done by builtins)"
+	case strings.Contains(msg, "called recursively"):
+		return " (recursion is off in kubelark recipes so every run terminates; iterate instead)"
+	}
+	return ""
 }
