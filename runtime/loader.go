@@ -158,3 +158,10 @@ func unwrapPathError(err error) error {
 	}
 	return err
 }
+
+// FileOptions returns (a copy of) the dialect recipes and stdlib modules
+// are compiled with, so tests that parse them agree with the runtime.
+func FileOptions() *syntax.FileOptions {
+	o := *fileOptions
+	return &o
+}

@@ -187,3 +187,12 @@ func TestSecretParamNames(t *testing.T) {
 		}
 	}
 }
+
+func TestNearest(t *testing.T) {
+	names := []string{"name", "bind_port", "pod_subnet", "service_subnet"}
+	for in, want := range map[string]string{"nmae": "name", "bind_prot": "bind_port", "podsubnet": "pod_subnet", "xyz": "", "Service_Subnet": "service_subnet"} {
+		if got := nearest(in, names); got != want {
+			t.Errorf("nearest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
