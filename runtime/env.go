@@ -38,6 +38,24 @@ type Env struct {
 	phases  []string // current phase stack
 	warns   []string
 	secrets []string // values redacted from every printed line and the plan
+	state   map[any]any
+}
+
+// State returns the per-run value stored under key, creating it with init on
+// first use. Builtin families keep run-scoped machinery here (e.g. the key
+// pool that generates keys ahead on all cores) instead of in globals.
+func (e *Env) State(key any, init func() any) any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.state == nil {
+		e.state = map[any]any{}
+	}
+	v, ok := e.state[key]
+	if !ok {
+		v = init()
+		e.state[key] = v
+	}
+	return v
 }
 
 // NewEnv returns an Env recording into plan.
@@ -191,11 +209,12 @@ func (e *Env) Output(line string, reveal bool) {
 }
 
 // CallerPos returns "file:line" of the innermost Starlark frame that called
-// the running builtin.
+// the running builtin. Builtin frames have the valid but useless position
+// "<builtin>:0" and are skipped.
 func CallerPos(thread *starlark.Thread) string {
 	for i := 0; i < thread.CallStackDepth(); i++ {
 		fr := thread.CallFrame(i)
-		if fr.Pos.IsValid() {
+		if fr.Pos.IsValid() && fr.Pos.Filename() != "<builtin>" {
 			return fmt.Sprintf("%s:%d", fr.Pos.Filename(), fr.Pos.Line)
 		}
 	}
