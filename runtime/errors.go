@@ -29,6 +29,10 @@ func (e *RecipeError) Unwrap() error { return e.Err }
 // complete stack: from the main recipe's load or call down to the failing
 // builtin.
 func recipeError(recipe string, err error) error {
+	var in *inputError
+	if errors.As(err, &in) {
+		return in
+	}
 	var inner *starlark.EvalError
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		if ee, ok := e.(*starlark.EvalError); ok {
@@ -62,4 +66,20 @@ func dialectHint(msg string) string {
 		return " (recursion is off in kubelark recipes so every run terminates; iterate instead)"
 	}
 	return ""
+}
+
+// inputError is a mistake in the operator's input (--set, --values,
+// --config, --phases...) found while the recipe runs params() or
+// phases(). It is reported as is: the recipe backtrace would only distract
+// from the flag to fix.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+func inputErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &inputError{err}
 }

@@ -33,6 +33,11 @@ type Options struct {
 	// name the field when the recipe does not declare the parameter.
 	ConfigParams  map[string]any
 	ConfigSources map[string]string
+	// ConfigWarnings are printed (and counted) as the run starts;
+	// ConfigSecrets (bootstrap tokens, certificate keys read from the
+	// file) are redacted from every line and the plan.
+	ConfigWarnings []string
+	ConfigSecrets  []string
 	// IgnorePreflightErrors (--ignore-preflight-errors) is merged into the
 	// recipe parameter ignore_preflight_errors, as kubeadm merges the flag
 	// with nodeRegistration.ignorePreflightErrors.

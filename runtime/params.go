@@ -130,12 +130,12 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	}
 	values, err := s.resolveParams()
 	if err != nil {
-		return nil, err
+		return nil, inputErr(err)
 	}
 	s.values = values
 	if s.phaseKnown != nil {
 		if err := s.checkPhaseFlags(); err != nil {
-			return nil, err
+			return nil, inputErr(err)
 		}
 	}
 

@@ -196,3 +196,29 @@ func TestNearest(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigWarningsAndSecrets(t *testing.T) {
+	r := mustRun(t, runFiles(t, map[string]string{"main.star": `
+cfg = params(token = param("", "bootstrap token"))
+output("kubeadm join --token " + cfg.token)
+`}, Options{
+		ConfigParams:   map[string]any{"token": "abcdef.0123456789abcdef"},
+		ConfigSources:  map[string]string{"token": "InitConfiguration.bootstrapTokens[0].token"},
+		ConfigSecrets:  []string{"abcdef.0123456789abcdef"},
+		ConfigWarnings: []string{"InitConfiguration.timeouts.discovery has no effect"},
+	}))
+	if strings.Contains(r.out, "0123456789abcdef") || !strings.Contains(r.out, "kubeadm join --token <redacted>") {
+		t.Errorf("secret from --config not redacted:\n%s", r.out)
+	}
+	if !strings.Contains(r.out, "[WARNING] --config: InitConfiguration.timeouts.discovery has no effect") || !strings.Contains(r.out, "; 1 warning") {
+		t.Errorf("config warning not printed:\n%s", r.out)
+	}
+}
+
+func TestInputErrorsHaveNoBacktrace(t *testing.T) {
+	r := runFiles(t, map[string]string{"main.star": paramsRecipe}, Options{Set: []string{"bind_port=x"}})
+	wantErr(t, r.err, "--set bind_port=x")
+	if strings.Contains(r.err.Error(), "Traceback") || strings.Contains(r.out, "[summary]") {
+		t.Errorf("error %q / output %q", r.err, r.out)
+	}
+}

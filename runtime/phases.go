@@ -41,7 +41,7 @@ func phasesBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	}
 	s.phaseList, s.phaseKnown = paths, known
 	if err := s.checkPhaseFlags(); err != nil {
-		return nil, err
+		return nil, inputErr(err)
 	}
 	return starlark.None, nil
 }

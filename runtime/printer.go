@@ -76,7 +76,11 @@ func MarshalPlan(p *Plan, redact func(string) string) ([]byte, error) {
 // writePlanOutputs prints the summary and writes the plan JSON where the
 // options ask. It runs after success and after failure alike.
 func writePlanOutputs(opts *Options, env *Env, plan *Plan, runErr error, out io.Writer) error {
-	WriteSummary(out, plan, len(env.Warnings()), runErr != nil)
+	// A run that failed before doing anything (a typo in --set) gets no
+	// summary: the error alone says it all.
+	if runErr == nil || len(plan.Actions) > 0 {
+		WriteSummary(out, plan, len(env.Warnings()), runErr != nil)
+	}
 	if opts.JSON == nil && opts.PlanFile == "" {
 		return nil
 	}

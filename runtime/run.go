@@ -49,6 +49,9 @@ func Run(ctx context.Context, opts Options) (plan *Plan, err error) {
 	}
 	env := NewEnv(ctx, opts.Host, plan, out)
 	env.Verbose = opts.Verbose
+	for _, s := range opts.ConfigSecrets {
+		env.RegisterSecret(s)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("internal error: %v (this is a kubelark bug; please report it)", r)
@@ -75,6 +78,9 @@ func Run(ctx context.Context, opts Options) (plan *Plan, err error) {
 		return plan, err
 	}
 
+	for _, w := range opts.ConfigWarnings {
+		env.Warnf("--config: %s", w)
+	}
 	st := &runState{opts: &opts, env: env, mainFile: recipes.display(mainFile)}
 	thread := &starlark.Thread{
 		Name:  "kubelark",

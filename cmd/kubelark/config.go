@@ -1,11 +1,18 @@
 package main
 
-import "errors"
+import (
+	"os"
+
+	"github.com/kubelark/kubelark/runtime/kubeadmconfig"
+)
 
 // loadConfig reads a kubeadm v1beta4 configuration (--config) and returns
-// the recipe parameter values it sets and, for each, the kubeadm field it
-// came from. The decoder (runtime/kubeadmconfig) is not part of this build
-// yet.
-func loadConfig(path string) (map[string]any, map[string]string, error) {
-	return nil, nil, errors.New("--config not available in this build")
+// what it means for the recipe: parameter values, the kubeadm field each
+// came from, warnings, and the secrets it holds (for redaction).
+func loadConfig(path string) (*kubeadmconfig.Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return kubeadmconfig.Load(data)
 }

@@ -214,7 +214,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", "hello", "--set", "nmae=x"}, `unknown parameter "nmae" (did you mean "name"?)`},
 		{[]string{"run", "hello", "--phases", "gret"}, `--phases gret: unknown phase (did you mean "greet"?)`},
 		{[]string{"run", "hello", "--ignore-preflight-errors", "all,Swap"}, `"all" ignores every check`},
-		{[]string{"run", "hello", "--config", "c.yaml"}, "--config c.yaml: --config not available in this build"},
+		{[]string{"run", "hello", "--config", "/nonexistent/c.yaml"}, "--config /nonexistent/c.yaml: open /nonexistent/c.yaml: no such file"},
 		{[]string{"run", "nosuch"}, `recipe "nosuch": no such file, and no embedded recipe of that name (embedded: hello)`},
 		{[]string{"run", "hello", "--max-steps", "10"}, "exceeded 10 Starlark execution steps"},
 		{[]string{"version", "extra"}, "unknown command"},
@@ -246,5 +246,24 @@ func TestCompletion(t *testing.T) {
 	a, stdout, _, _ := testApp(t)
 	if code := execute(context.Background(), a, []string{"completion", "bash"}); code != 0 || !strings.Contains(stdout.String(), "bash completion") {
 		t.Errorf("exit %d: %.200s", code, stdout)
+	}
+}
+
+func TestRunConfig(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "cluster.yaml")
+	if err := os.WriteFile(cfg, []byte("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nclusterName: prod\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, _, stderr, _ := testApp(t)
+	code := execute(context.Background(), a, []string{"run", "hello", "--dry-run", "--config", cfg})
+	if code != 1 || !strings.Contains(stderr.String(), "kubeadm field ClusterConfiguration.clusterName sets parameter cluster_name, which recipe hello does not declare") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	if err := os.WriteFile(cfg, []byte("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nclusterNmae: prod\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, _, stderr, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"run", "hello", "--config", cfg}); code != 1 || !strings.Contains(stderr.String(), "clusterNmae") {
+		t.Errorf("exit %d: %s", code, stderr)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kubelark/kubelark/recipes"
 	"github.com/kubelark/kubelark/runtime"
 	"github.com/kubelark/kubelark/runtime/host"
+	"github.com/kubelark/kubelark/runtime/kubeadmconfig"
 	"github.com/kubelark/kubelark/stdlib"
 )
 
@@ -23,7 +24,7 @@ type app struct {
 	stdlib         fs.FS
 	registry       func() *runtime.Registry
 	newHost        func(hostOptions) (host.Host, error)
-	loadConfig     func(path string) (map[string]any, map[string]string, error)
+	loadConfig     func(path string) (*kubeadmconfig.Result, error)
 }
 
 func newApp(stdout, stderr io.Writer) *app {

@@ -88,11 +88,12 @@ func (a *app) run(cmd *cobra.Command, recipe string, f *runFlags) error {
 		Registry: a.registry(), MaxSteps: f.maxSteps,
 	}
 	if f.config != "" {
-		params, sources, err := a.loadConfig(f.config)
+		res, err := a.loadConfig(f.config)
 		if err != nil {
 			return fmt.Errorf("--config %s: %w", f.config, err)
 		}
-		opts.ConfigParams, opts.ConfigSources = params, sources
+		opts.ConfigParams, opts.ConfigSources = res.Params, res.Sources
+		opts.ConfigWarnings, opts.ConfigSecrets = res.Warnings, res.Secrets
 	}
 	h, err := a.newHost(hostOptions{DryRun: f.dryRun, Root: f.root, AllowRoots: f.allowRoots, ServiceCommand: f.serviceCommand})
 	if err != nil {
