@@ -130,3 +130,5 @@ func mustRun(t *testing.T, r result) result {
 	}
 	return r
 }
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }

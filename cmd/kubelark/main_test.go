@@ -267,3 +267,15 @@ func TestRunConfig(t *testing.T) {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
+
+func TestVerbosityLevels(t *testing.T) {
+	for _, args := range [][]string{{"-vv"}, {"-v=2"}, {"-v", "-v"}, {"--verbose=2"}} {
+		a, stdout, stderr, _ := testApp(t)
+		if code := execute(context.Background(), a, append([]string{"run", "hello", "--dry-run"}, args...)); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		if !strings.Contains(stdout.String(), "[phase] greet done in") {
+			t.Errorf("%v: no -v 2 timing line:\n%s", args, stdout)
+		}
+	}
+}
