@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/kubelark/kubelark/runtime/host"
 )
 
@@ -17,10 +15,15 @@ type hostOptions struct {
 	ServiceCommand string
 }
 
-// newHost builds the host of a run: the live host, wrapped in the sandbox
-// (allowed roots, --root relocation), wrapped in the dry-run overlay under
-// --dry-run. The live host, sandbox and dry-run overlay are not part of
-// this build yet, so every run stops here with a clear error.
+// newHost builds the host of a run: Sandbox(DryRun(Live)) under --dry-run,
+// Sandbox(Live) otherwise. The sandbox is outermost so that a dry run refuses
+// exactly the paths a real run would refuse (an overlay on top would accept
+// writes the real run could never make), and --root relocation applies to
+// the dry-run overlay's reads of the machine too.
 func newHost(opts hostOptions) (host.Host, error) {
-	return nil, errors.New("live host not available in this build (runtime/host has no live, sandbox or dry-run host yet)")
+	var h host.Host = host.NewLive(host.LiveOptions{ServiceCommand: opts.ServiceCommand})
+	if opts.DryRun {
+		h = host.NewDryRun(h)
+	}
+	return host.NewSandbox(h, host.SandboxOptions{Root: opts.Root, AllowRoots: opts.AllowRoots})
 }
