@@ -227,11 +227,13 @@ func TestRunErrors(t *testing.T) {
 	}
 }
 
-func TestRunWithoutHost(t *testing.T) {
+// TestRunRealHostDryRun goes through newHost (live host, dry-run overlay,
+// sandbox) rather than an injected fake.
+func TestRunRealHostDryRun(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	a := newApp(&stdout, &stderr)
-	if code := execute(context.Background(), a, []string{"run", "hello"}); code != 1 || !strings.Contains(stderr.String(), "live host not available") {
-		t.Errorf("exit %d: %s", code, stderr.String())
+	if code := execute(context.Background(), a, []string{"run", "hello", "--dry-run", "--root", t.TempDir()}); code != 0 || !strings.Contains(stdout.String(), "dry run") {
+		t.Errorf("exit %d: stdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
 }
 
