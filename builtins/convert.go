@@ -180,3 +180,15 @@ func Strings(what string, v starlark.Value) ([]string, error) {
 func Struct(kv map[string]starlark.Value) *starlarkstruct.Struct {
 	return starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict(kv))
 }
+
+// optString unpacks an optional string argument (None or absent = "").
+func optString(builtin, arg string, v starlark.Value) (string, error) {
+	if v == nil || v == starlark.None {
+		return "", nil
+	}
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return "", fmt.Errorf("%s: %s: got %s, want string or None", builtin, arg, v.Type())
+	}
+	return s, nil
+}

@@ -10,6 +10,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/kubelark/kubelark/runtime/cluster"
 	"github.com/kubelark/kubelark/runtime/host"
 )
 
@@ -26,8 +27,11 @@ type Env struct {
 	Out io.Writer
 	// Verbose is the -v level.
 	Verbose int
-	// Clients builds API clients (set by the runtime for the API half).
-	Clients any
+	// Clients builds API clients: cluster.NewLive for a live run,
+	// cluster.NewDryRun(live or nil) under --dry-run or --root. When nil,
+	// the API builtins pick one from Host.Live/DryRun on first use and store
+	// it here, so one run shares one dry-run overlay.
+	Clients cluster.Factory
 
 	// Start is the run's start time: certificate validity is measured from
 	// it, as kubeadm does, so every certificate of one run agrees.
@@ -38,6 +42,24 @@ type Env struct {
 	phases  []string // current phase stack
 	warns   []string
 	secrets []string // values redacted from every printed line and the plan
+	state   map[any]any
+}
+
+// State returns the per-run value stored under key, creating it with init on
+// first use. Builtin families keep run-scoped machinery here (e.g. the key
+// pool that generates keys ahead on all cores) instead of in globals.
+func (e *Env) State(key any, init func() any) any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.state == nil {
+		e.state = map[any]any{}
+	}
+	v, ok := e.state[key]
+	if !ok {
+		v = init()
+		e.state[key] = v
+	}
+	return v
 }
 
 // NewEnv returns an Env recording into plan.
@@ -191,11 +213,12 @@ func (e *Env) Output(line string, reveal bool) {
 }
 
 // CallerPos returns "file:line" of the innermost Starlark frame that called
-// the running builtin.
+// the running builtin. Builtin frames have the valid but useless position
+// "<builtin>:0" and are skipped.
 func CallerPos(thread *starlark.Thread) string {
 	for i := 0; i < thread.CallStackDepth(); i++ {
 		fr := thread.CallFrame(i)
-		if fr.Pos.IsValid() {
+		if fr.Pos.IsValid() && fr.Pos.Filename() != "<builtin>" {
 			return fmt.Sprintf("%s:%d", fr.Pos.Filename(), fr.Pos.Line)
 		}
 	}

@@ -1,0 +1,235 @@
+package builtins
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+
+	"go.starlark.net/starlark"
+	"k8s.io/cluster-bootstrap/token/jws"
+
+	"github.com/kubelark/kubelark/runtime"
+)
+
+func init() { families = append(families, registerBootstrap) }
+
+func registerBootstrap(r *runtime.Registry) {
+	r.Add(&runtime.Builtin{
+		Name:      "jws_sign",
+		Signature: "jws_sign(token_id, token_secret, payload)",
+		Doc: "Returns the detached JWS (HS256, header {\"alg\":\"HS256\",\"kid\":<token_id>}) of payload, as the controller-manager's " +
+			"bootstrapsigner writes into cluster-info's jws-kubeconfig-<token_id> key.",
+		Args: []runtime.Arg{
+			{Name: "token_id", Type: "string", Doc: "6 characters [a-z0-9]"},
+			{Name: "token_secret", Type: "string", Doc: "16 characters [a-z0-9] (registered as a secret)"},
+			{Name: "payload", Type: "string", Doc: "the signed content (cluster-info's kubeconfig value)"},
+		},
+		DryRun: "Pure computation, same in every mode.",
+		Fn:     jwsSignFn,
+	})
+	r.Add(&runtime.Builtin{
+		Name:      "jws_verify",
+		Signature: "jws_verify(token_id, token_secret, payload, signature)",
+		Doc:       "Reports whether signature is the detached JWS of payload for this token (token discovery checks cluster-info this way).",
+		Args: []runtime.Arg{
+			{Name: "token_id", Type: "string"}, {Name: "token_secret", Type: "string"},
+			{Name: "payload", Type: "string"}, {Name: "signature", Type: "string", Doc: "the jws-kubeconfig-<token_id> value"},
+		},
+		DryRun: "Pure computation, same in every mode.",
+		Fn:     jwsVerifyFn,
+	})
+	r.Add(&runtime.Builtin{
+		Name:      "encrypt_certs",
+		Signature: "encrypt_certs(key, files)",
+		Doc: "Encrypts each file content with AES-256-GCM (fresh 12-byte nonce from the host's randomness, no additional data) " +
+			"and returns a dict name -> base64(nonce || ciphertext || tag), ready as the data of the kubeadm-certs Secret. " +
+			"An empty or None content gives an empty value (kubeadm's rule for a missing source file).",
+		Args: []runtime.Arg{
+			{Name: "key", Type: "string", Doc: "certificate key: 64 hex characters (32 bytes); registered as a secret"},
+			{Name: "files", Type: "dict", Doc: "Secret key (\"ca.key\", \"etcd-ca.crt\"…) -> file content"},
+		},
+		DryRun: "Pure computation, same in every mode.",
+		Fn:     encryptCertsFn,
+	})
+	r.Add(&runtime.Builtin{
+		Name:      "decrypt_certs",
+		Signature: "decrypt_certs(key, data)",
+		Doc: "Reverses encrypt_certs: data is the kubeadm-certs Secret's data (name -> base64). Returns name -> content; empty values are skipped; " +
+			"any value that does not decrypt fails the whole call (no partial result), naming the key.",
+		Args: []runtime.Arg{
+			{Name: "key", Type: "string", Doc: "certificate key: 64 hex characters"},
+			{Name: "data", Type: "dict", Doc: "name -> base64 ciphertext"},
+		},
+		DryRun: "Pure computation, same in every mode.",
+		Fn:     decryptCertsFn,
+	})
+}
+
+var (
+	tokenIDRe     = regexp.MustCompile(`\A[a-z0-9]{6}\z`)
+	tokenSecretRe = regexp.MustCompile(`\A[a-z0-9]{16}\z`)
+)
+
+func checkToken(fn, id, secret string) error {
+	if !tokenIDRe.MatchString(id) {
+		return fmt.Errorf("%s: token_id %q: want 6 characters from [a-z0-9]", fn, id)
+	}
+	if !tokenSecretRe.MatchString(secret) {
+		return fmt.Errorf("%s: token_secret: want 16 characters from [a-z0-9]", fn)
+	}
+	return nil
+}
+
+func jwsSignFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	var id, secret, payload string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "token_id", &id, "token_secret", &secret, "payload", &payload); err != nil {
+		return nil, err
+	}
+	env.RegisterSecret(secret)
+	if err := checkToken(b.Name(), id, secret); err != nil {
+		return nil, err
+	}
+	sig, err := jws.ComputeDetachedSignature(payload, id, secret)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return starlark.String(sig), nil
+}
+
+func jwsVerifyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	var id, secret, payload, sig string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "token_id", &id, "token_secret", &secret, "payload", &payload, "signature", &sig); err != nil {
+		return nil, err
+	}
+	env.RegisterSecret(secret)
+	if err := checkToken(b.Name(), id, secret); err != nil {
+		return nil, err
+	}
+	return starlark.Bool(jws.DetachedTokenIsValid(sig, payload, id, secret)), nil
+}
+
+// certKeyAEAD parses a certificate key (kubeadm-facts §6) into AES-256-GCM.
+func certKeyAEAD(env *runtime.Env, fn, keyHex string) (cipher.AEAD, error) {
+	env.RegisterSecret(keyHex)
+	key, err := hex.DecodeString(keyHex)
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("%s: key: a certificate key is 64 hex characters (32 bytes), as printed by certificate_key() or `kubeadm certs certificate-key`", fn)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fn, err)
+	}
+	return cipher.NewGCM(block)
+}
+
+// stringDict converts a dict of string -> string (None allowed as value).
+func stringDict(fn, arg string, d *starlark.Dict) (map[string]string, []string, error) {
+	out := make(map[string]string, d.Len())
+	var keys []string
+	for _, it := range d.Items() {
+		k, ok := starlark.AsString(it[0])
+		if !ok {
+			return nil, nil, fmt.Errorf("%s: %s: key %s is a %s, want string", fn, arg, it[0], it[0].Type())
+		}
+		v := ""
+		if it[1] != starlark.None {
+			if v, ok = starlark.AsString(it[1]); !ok {
+				return nil, nil, fmt.Errorf("%s: %s[%q]: got %s, want string", fn, arg, k, it[1].Type())
+			}
+		}
+		out[k] = v
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return out, keys, nil
+}
+
+func encryptCertsFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	var keyHex string
+	var files *starlark.Dict
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "key", &keyHex, "files", &files); err != nil {
+		return nil, err
+	}
+	aead, err := certKeyAEAD(env, b.Name(), keyHex)
+	if err != nil {
+		return nil, err
+	}
+	in, keys, err := stringDict(b.Name(), "files", files)
+	if err != nil {
+		return nil, err
+	}
+	out := starlark.NewDict(len(keys))
+	for _, k := range keys {
+		v := ""
+		if in[k] != "" {
+			nonce := make([]byte, aead.NonceSize())
+			if _, err := io.ReadFull(env.Host.Rand(), nonce); err != nil {
+				return nil, fmt.Errorf("%s: reading randomness: %w", b.Name(), err)
+			}
+			v = base64.StdEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(in[k]), nil))
+		}
+		if err := out.SetKey(starlark.String(k), starlark.String(v)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func decryptCertsFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	var keyHex string
+	var data *starlark.Dict
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "key", &keyHex, "data", &data); err != nil {
+		return nil, err
+	}
+	aead, err := certKeyAEAD(env, b.Name(), keyHex)
+	if err != nil {
+		return nil, err
+	}
+	in, keys, err := stringDict(b.Name(), "data", data)
+	if err != nil {
+		return nil, err
+	}
+	out := starlark.NewDict(len(keys))
+	for _, k := range keys {
+		if in[k] == "" {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(in[k])
+		if err != nil {
+			return nil, fmt.Errorf("%s: data[%q] is not base64: %v", b.Name(), k, err)
+		}
+		ns := aead.NonceSize()
+		if len(raw) < ns+aead.Overhead() {
+			return nil, fmt.Errorf("%s: data[%q] is too short to be an encrypted certificate", b.Name(), k)
+		}
+		plain, err := aead.Open(nil, raw[:ns], raw[ns:], nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: data[%q] does not decrypt with this key; is the certificate key right, and was kubeadm-certs uploaded with it (it expires with its 2h token)?", b.Name(), k)
+		}
+		if err := out.SetKey(starlark.String(k), starlark.String(plain)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

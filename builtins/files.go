@@ -1,0 +1,323 @@
+package builtins
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+
+	"go.starlark.net/starlark"
+
+	"github.com/kubelark/kubelark/runtime"
+)
+
+// The file family: plain files and directories a recipe writes, creates,
+// removes or inspects. Every change goes through the host (so dry-run and
+// --root work) and becomes one Action; reads see the dry-run overlay.
+
+func init() { families = append(families, registerFiles) }
+
+func registerFiles(r *runtime.Registry) {
+	r.Add(&runtime.Builtin{
+		Name:      "write_file",
+		Signature: "write_file(path, content, mode=0o644, dir_mode=0o755, secret=False)",
+		Doc: "Writes content to path atomically with exactly mode, creating missing parent directories with dir_mode.\n" +
+			"Returns struct(status) with status created, updated or unchanged (same content and mode).",
+		Args: []runtime.Arg{
+			{Name: "path", Type: "string", Doc: "absolute path"},
+			{Name: "content", Type: "string or bytes", Doc: "the whole file content"},
+			{Name: "mode", Type: "int", Doc: "file mode, e.g. 0o600 (0..0o7777)"},
+			{Name: "dir_mode", Type: "int", Doc: "mode of parent directories created (existing ones are left alone)"},
+			{Name: "secret", Type: "bool", Doc: "content is secret: no sha256 in the plan"},
+		},
+		DryRun: "The write lands in the in-memory overlay (later reads see it) and is recorded as file.write.",
+		Fn:     writeFileBuiltin,
+	})
+	r.Add(&runtime.Builtin{
+		Name:      "mkdir",
+		Signature: "mkdir(path, mode=0o700)",
+		Doc: "Creates directory path and missing parents with mode. An existing directory is left as it is (its mode too, as kubeadm does).\n" +
+			"Returns struct(status) with status created or unchanged.",
+		Args: []runtime.Arg{
+			{Name: "path", Type: "string", Doc: "absolute path"},
+			{Name: "mode", Type: "int", Doc: "directory mode (0..0o7777); kubeadm uses 0o700 for /var/lib/etcd and /etc/kubernetes/manifests"},
+		},
+		DryRun: "Recorded as dir.create; the directory exists only in the overlay.",
+		Fn:     mkdirBuiltin,
+	})
+	r.Add(&runtime.Builtin{
+		Name:      "remove_file",
+		Signature: "remove_file(path)",
+		Doc: "Removes a file or an empty directory. A missing path is not an error.\n" +
+			"Returns struct(status) with status deleted or absent.",
+		Args:   []runtime.Arg{{Name: "path", Type: "string", Doc: "absolute path"}},
+		DryRun: "Recorded as file.delete; the path disappears from the overlay only.",
+		Fn:     removeFileBuiltin,
+	})
+	r.Add(&runtime.Builtin{
+		Name:      "read_file",
+		Signature: "read_file(path)",
+		Doc:       "Returns the content of the file at path as a string. A missing file is an error; check path_exists(path) first.",
+		Args:      []runtime.Arg{{Name: "path", Type: "string", Doc: "absolute path"}},
+		DryRun:    "Reads see files written earlier in the same dry run.",
+		Fn:        readFileBuiltin,
+	})
+	r.Add(&runtime.Builtin{
+		Name:      "list_dir",
+		Signature: "list_dir(path)",
+		Doc: "Returns the sorted names in directory path; names of subdirectories end in \"/\". A missing directory is an error; check path_exists(path) first.\n" +
+			"Reset uses it to empty directories (kubeadm keeps the directories and deletes their contents).",
+		Args:   []runtime.Arg{{Name: "path", Type: "string", Doc: "absolute path of a directory"}},
+		DryRun: "Sees files written and removed earlier in the same dry run.",
+		Fn:     listDirBuiltin,
+	})
+	r.Add(&runtime.Builtin{
+		Name:      "path_exists",
+		Signature: "path_exists(path)",
+		Doc:       "Reports whether a file or directory exists at path.",
+		Args:      []runtime.Arg{{Name: "path", Type: "string", Doc: "absolute path"}},
+		DryRun:    "Sees files written and removed earlier in the same dry run.",
+		Fn:        pathExistsBuiltin,
+	})
+}
+
+func writeFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var (
+		p, content    starlark.Value
+		mode, dirMode starlark.Value = starlark.MakeInt(0o644), starlark.MakeInt(0o755)
+		secret        bool
+		filePath      string
+	)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p, "content", &content, "mode?", &mode, "dir_mode?", &dirMode, "secret?", &secret); err != nil {
+		return nil, err
+	}
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	if filePath, err = pathArg(b.Name(), "path", p); err != nil {
+		return nil, err
+	}
+	var data []byte
+	switch c := content.(type) {
+	case starlark.String:
+		data = []byte(c)
+	case starlark.Bytes:
+		data = []byte(c)
+	default:
+		return nil, fmt.Errorf("%s: %s: content is a %s; pass a string or bytes (encode data with yaml.encode or json.encode)", b.Name(), filePath, content.Type())
+	}
+	fm, err := modeArg(b.Name(), filePath, "mode", mode)
+	if err != nil {
+		return nil, err
+	}
+	dm, err := modeArg(b.Name(), filePath, "dir_mode", dirMode)
+	if err != nil {
+		return nil, err
+	}
+	res, err := WriteFile(thread, env, b.Name(), FileWrite{
+		Path: filePath, Data: data, Mode: fm, DirMode: dm, Secret: secret,
+		Summary: map[string]any{"size": len(data)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fileStatusResult(string(res)), nil
+}
+
+func mkdirBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var (
+		p    starlark.Value
+		mode starlark.Value = starlark.MakeInt(0o700)
+	)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p, "mode?", &mode); err != nil {
+		return nil, err
+	}
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := pathArg(b.Name(), "path", p)
+	if err != nil {
+		return nil, err
+	}
+	m, err := modeArg(b.Name(), dir, "mode", mode)
+	if err != nil {
+		return nil, err
+	}
+	res, err := env.Host.MkdirAll(dir, m)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w; remove or rename whatever is in the way", b.Name(), dir, err)
+	}
+	env.Record(thread, b.Name(), runtime.Action{Op: "dir.create", Target: dir, Result: string(res), Mode: fmt.Sprintf("%04o", modeBits(m))})
+	return fileStatusResult(string(res)), nil
+}
+
+func removeFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var p starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p); err != nil {
+		return nil, err
+	}
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	target, err := pathArg(b.Name(), "path", p)
+	if err != nil {
+		return nil, err
+	}
+	res, err := env.Host.Remove(target)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w; only files and empty directories can be removed", b.Name(), target, err)
+	}
+	env.Record(thread, b.Name(), runtime.Action{Op: "file.delete", Target: target, Result: string(res)})
+	return fileStatusResult(string(res)), nil
+}
+
+func readFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var p starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p); err != nil {
+		return nil, err
+	}
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	target, err := pathArg(b.Name(), "path", p)
+	if err != nil {
+		return nil, err
+	}
+	data, err := env.Host.ReadFile(target)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %s: no such file; check path_exists(path) before reading optional files", b.Name(), target)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", b.Name(), target, err)
+	}
+	return starlark.String(data), nil
+}
+
+func listDirBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var p starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p); err != nil {
+		return nil, err
+	}
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := pathArg(b.Name(), "path", p)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := env.Host.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %s: no such directory; check path_exists(path) first", b.Name(), dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", b.Name(), dir, err)
+	}
+	names := make([]starlark.Value, len(entries))
+	for i, e := range entries {
+		name := e.Name()
+		if e.IsDir() {
+			name += "/"
+		}
+		names[i] = starlark.String(name)
+	}
+	return starlark.NewList(names), nil
+}
+
+func pathExistsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var p starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p); err != nil {
+		return nil, err
+	}
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	target, err := pathArg(b.Name(), "path", p)
+	if err != nil {
+		return nil, err
+	}
+	_, err = env.Host.Stat(target)
+	switch {
+	case err == nil:
+		return starlark.True, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return starlark.False, nil
+	}
+	return nil, fmt.Errorf("%s: %s: %w", b.Name(), target, err)
+}
+
+// pathArg validates a path argument: a non-empty absolute path, returned
+// cleaned. Relative paths are refused because the meaning of "the current
+// directory" differs between a live run, --root and a test.
+func pathArg(builtin, arg string, v starlark.Value) (string, error) {
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return "", fmt.Errorf("%s: %s is a %s; pass an absolute path string", builtin, arg, v.Type())
+	}
+	if s == "" {
+		return "", fmt.Errorf("%s: %s is empty; pass an absolute path such as /etc/kubernetes/admin.conf", builtin, arg)
+	}
+	if !path.IsAbs(s) {
+		return "", fmt.Errorf("%s: %s %q is relative; pass an absolute path (e.g. %q)", builtin, arg, s, "/"+s)
+	}
+	return path.Clean(s), nil
+}
+
+// modeArg converts a Starlark int such as 0o600 into a file mode. The
+// setuid, setgid and sticky bits (0o4000, 0o2000, 0o1000) are mapped to
+// Go's mode bits so that they are not silently misread as permissions.
+func modeArg(builtin, at, arg string, v starlark.Value) (fs.FileMode, error) {
+	i, ok := v.(starlark.Int)
+	if !ok {
+		return 0, fmt.Errorf("%s: %s: %s is a %s; pass an octal int such as 0o644", builtin, at, arg, v.Type())
+	}
+	n, ok := i.Int64()
+	if !ok || n < 0 || n > 0o7777 {
+		return 0, fmt.Errorf("%s: %s: %s %s is out of range; a file mode is 0..0o7777, written in octal (0o644, not 644)", builtin, at, arg, i)
+	}
+	// 644 instead of 0o644 is the classic slip. Decimal 512..777 written
+	// with octal digits only would set the sticky/setgid bits with odd
+	// permissions, which no one means; refuse them.
+	if n >= 512 && n <= 777 && !strings.ContainsAny(strconv.FormatInt(n, 10), "89") {
+		return 0, fmt.Errorf("%s: %s: %s %d looks like a decimal number; write file modes in octal: 0o%d", builtin, at, arg, n, n)
+	}
+	m := fs.FileMode(n & 0o777)
+	if n&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if n&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if n&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m, nil
+}
+
+// modeBits is the inverse of modeArg, for printing modes the Unix way.
+func modeBits(m fs.FileMode) uint32 {
+	n := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		n |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		n |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		n |= 0o1000
+	}
+	return n
+}
+
+// fileStatusResult is the struct(status) result of a builtin that changes one
+// thing.
+func fileStatusResult(status string) starlark.Value {
+	return Struct(map[string]starlark.Value{"status": starlark.String(status)})
+}
