@@ -1,5 +1,3 @@
-//go:build integration
-
 package recipes_test
 
 import (

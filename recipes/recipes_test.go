@@ -1,5 +1,3 @@
-//go:build integration
-
 package recipes_test
 
 // Integration tests of recipes/init.star with the real runtime, builtins

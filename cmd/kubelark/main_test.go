@@ -23,6 +23,10 @@ func testApp(t *testing.T) (*app, *bytes.Buffer, *bytes.Buffer, *[]hostOptions) 
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	a := newApp(&stdout, &stderr)
+	// A tiny fixture recipe tree keeps these CLI tests independent of the
+	// real recipes (tested in recipes/).
+	a.recipes = os.DirFS("testdata/recipes")
+	a.stdlib = os.DirFS("testdata/stdlib")
 	var seen []hostOptions
 	a.newHost = func(o hostOptions) (host.Host, error) {
 		seen = append(seen, o)
@@ -232,7 +236,8 @@ func TestRunErrors(t *testing.T) {
 func TestRunRealHostDryRun(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	a := newApp(&stdout, &stderr)
-	if code := execute(context.Background(), a, []string{"run", "hello", "--dry-run", "--root", t.TempDir()}); code != 0 || !strings.Contains(stdout.String(), "dry run") {
+	args := []string{"run", "init", "--dry-run", "--root", t.TempDir(), "--ignore-preflight-errors", "all", "--set", "node_name=node1", "--set", "advertise_address=10.0.0.10"}
+	if code := execute(context.Background(), a, args); code != 0 || !strings.Contains(stdout.String(), "dry run") {
 		t.Errorf("exit %d: stdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
 }
