@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -88,7 +89,16 @@ func preflightCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 	}
 	env.Record(thread, b.Name(), a)
 
-	if len(errs) > 0 {
+	if len(errs) > 0 && env.Host.DryRun() {
+		// A dry run is for review: report what would stop a real run, keep
+		// it in the plan (Result "failed"), and go on so the rest of the
+		// plan can be read too, even on a machine that is not prepared yet.
+		for _, f := range errs {
+			fmt.Fprintf(outOrDiscard(env), "\t[ERROR %s]: %s\n", f.name, env.Redact(f.msg))
+		}
+		env.Warnf("[preflight] dry run: a real run would stop here (%s); the plan goes on so it can be reviewed",
+			strings.Join(findingNames(errs), ", "))
+	} else if len(errs) > 0 {
 		var sb strings.Builder
 		sb.WriteString("[preflight] Some fatal errors occurred:\n")
 		for _, f := range errs {
@@ -102,7 +112,15 @@ func preflightCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 	return Struct(map[string]starlark.Value{
 		"errors":   findingList(demoted),
 		"warnings": findingList(warns),
+		"failed":   findingList(errs), // non-empty only in a dry run
 	}), nil
+}
+
+func outOrDiscard(env *runtime.Env) io.Writer {
+	if env.Out == nil {
+		return io.Discard
+	}
+	return env.Out
 }
 
 // mergeInOrder interleaves two finding lists back into check order.

@@ -3,6 +3,7 @@ package builtins
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -317,5 +318,29 @@ func TestPreflightExternalFiles(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "[ERROR ExternalEtcdClientCertificates]: /etc/etcd/client.crt doesn't exist") ||
 		strings.Contains(err.Error(), "ca.crt doesn't") || !strings.Contains(err.Error(), "[ERROR FileExisting--etc-etcd-client.key]") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestPreflightDryRunReportsAndGoesOn: a dry run records the failed check
+// and lists every error, but does not stop the plan.
+func TestPreflightDryRunReportsAndGoesOn(t *testing.T) {
+	f := healthyHost()
+	f.FDryRun = true
+	f.FNumCPU = 1
+	f.FBusyPorts[6443] = true
+	g, plan, out, err := hostStar(t, f, initChecks+"r = preflight_check(checks)\nfailed = [x.name for x in r.failed]\n")
+	if err != nil {
+		t.Fatalf("dry run stopped: %v", err)
+	}
+	if got := fmt.Sprint(g["failed"]); got != `["NumCPU", "Port-6443"]` {
+		t.Errorf("failed = %s", got)
+	}
+	if a := plan.Actions[len(plan.Actions)-1]; a.Op != "check" || a.Result != "failed" {
+		t.Errorf("action = %+v", a)
+	}
+	for _, want := range []string{"[ERROR NumCPU]", "[ERROR Port-6443]", "a real run would stop here (NumCPU, Port-6443)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
