@@ -30,10 +30,10 @@ lint: vet
 bench:
 	$(GO) test -bench . -run '^$$' ./...
 
-# golden regenerates golden plans; placeholder until the golden suite lands
-# (point it at the package holding the golden tests and their -update flag).
+# golden regenerates the golden dry-run plans in testdata/golden after an
+# intended change; review the diff before committing it.
 golden:
-	$(GO) test ./testdata/... -update
+	$(GO) test ./recipes -run Golden -update
 
 clean:
 	rm -rf bin

@@ -2,7 +2,7 @@ package recipes_test
 
 // Integration tests of recipes/init.star with the real runtime, builtins
 // and stdlib, on an in-memory host. `make golden` regenerates the golden
-// plans: go test -tags integration ./recipes -run Golden -update
+// plans: make golden (go test ./recipes -run Golden -update)
 //
 // The build tag exists only until runtime.Run, host.NewDryRun and the
 // preflight/kubelet builtins are on main; then drop it from these files.

@@ -20,6 +20,10 @@ type paramDecl struct {
 	doc     string
 	typ     string
 	choices []any // nil = any value of the type
+	// secret values (tokens, certificate keys) are redacted from the plan
+	// and from every printed line. Declared by the recipe, not guessed from
+	// the name: etcd_external_key is a path, token is a secret.
+	secret bool
 }
 
 var _ starlark.Value = (*paramDecl)(nil)
@@ -54,13 +58,14 @@ func typeOfValue(v starlark.Value) (string, error) {
 func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var def, typ, choices starlark.Value = starlark.None, starlark.None, starlark.None
 	var doc string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices); err != nil {
+	var secret bool
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(doc) == "" {
 		return nil, fmt.Errorf("%s: doc is empty; say what the parameter means, operators read it in errors and docs", b.Name())
 	}
-	p := &paramDecl{def: def, doc: doc}
+	p := &paramDecl{def: def, doc: doc, secret: secret}
 	inferred, err := typeOfValue(def)
 	if err != nil {
 		return nil, fmt.Errorf("%s: default %s: %v", b.Name(), def, err)
@@ -147,10 +152,8 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 			return nil, fmt.Errorf("%s: %s: %v", b.Name(), name, err)
 		}
 		fields[name] = sv
-		if secretParam(name) && !isZero(v) {
-			if str, ok := v.(string); ok {
-				s.env.RegisterSecret(str)
-			}
+		if s.decls[name].secret && !isZero(v) {
+			registerSecretValues(s.env, v)
 			recorded[name] = Redacted
 		} else {
 			recorded[name] = v
@@ -162,24 +165,21 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	return st, nil
 }
 
-// secretParam says whether a parameter's value is kept out of plans and
-// output. A name is secret when one of its words (split on "_") is token,
-// key, secret or password, unless its last word marks metadata about the
-// secret (token_ttl, token_usages) rather than the secret itself. This is
-// narrower than "contains key" so token_ttl stays visible in the plan.
-func secretParam(name string) bool {
-	words := strings.Split(strings.ToLower(name), "_")
-	switch words[len(words)-1] {
-	case "ttl", "usages", "groups", "description", "algorithm", "validity":
-		return false
-	}
-	for _, w := range words {
-		switch w {
-		case "token", "tokens", "key", "keys", "secret", "secrets", "password":
-			return true
+// registerSecretValues registers every string inside a secret parameter's
+// value (a token, or the tokens of a list of bootstrap token dicts).
+func registerSecretValues(env *Env, v any) {
+	switch v := v.(type) {
+	case string:
+		env.RegisterSecret(v)
+	case []any:
+		for _, x := range v {
+			registerSecretValues(env, x)
+		}
+	case map[string]any:
+		for _, x := range v {
+			registerSecretValues(env, x)
 		}
 	}
-	return false
 }
 
 func isZero(v any) bool {

@@ -18,7 +18,7 @@ cfg = params(
     upload_certs = param(False, "upload certs"),
     taints = param(None, "node taints", type = "list"),
     algo = param("RSA-2048", "key algorithm", choices = ["RSA-2048", "ECDSA-P256"]),
-    token = param("", "bootstrap token"),
+    token = param("", "bootstrap token", secret = True),
     token_ttl = param("24h", "token lifetime"),
     ignore_preflight_errors = param([], "checks to ignore"),
     skip_phases = param([], "phases to skip"),
@@ -177,14 +177,28 @@ cfg.d["b"] = 2
 	wantErr(t, r.err, "frozen", "main.star:3")
 }
 
-func TestSecretParamNames(t *testing.T) {
-	for name, want := range map[string]bool{
-		"token": true, "certificate_key": true, "etcd_external_key": true, "bootstrap_secret": true,
-		"token_ttl": false, "token_usages": false, "pod_subnet": false, "keyless": false, "api_keys": true,
-	} {
-		if got := secretParam(name); got != want {
-			t.Errorf("secretParam(%q) = %v, want %v", name, got, want)
-		}
+// TestSecretParams: only parameters declared secret=True are redacted, and
+// every string inside them is registered (so printing it elsewhere is
+// redacted too); a key file path stays readable.
+func TestSecretParams(t *testing.T) {
+	r := runFiles(t, map[string]string{"main.star": `
+p = params(
+    token = param("", "a token", secret = True),
+    tokens = param([], "more tokens", secret = True),
+    etcd_external_key = param("", "a key file path"),
+)
+info("token is " + p.token + ", second is " + p.tokens[0]["token"])
+`}, Options{Set: []string{"token=abcdef.0123456789abcdef", "etcd_external_key=/etc/etcd/client.key"},
+		ConfigParams: map[string]any{"tokens": []any{map[string]any{"token": "ghijkl.0123456789ghijkl"}}}})
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	got := r.plan.Params
+	if got["token"] != Redacted || got["tokens"] != Redacted || got["etcd_external_key"] != "/etc/etcd/client.key" {
+		t.Errorf("params in plan = %v", got)
+	}
+	if strings.Contains(r.out, "0123456789") || !strings.Contains(r.out, "token is "+Redacted+", second is "+Redacted) {
+		t.Errorf("output:\n%s", r.out)
 	}
 }
 
@@ -199,7 +213,7 @@ func TestNearest(t *testing.T) {
 
 func TestConfigWarningsAndSecrets(t *testing.T) {
 	r := mustRun(t, runFiles(t, map[string]string{"main.star": `
-cfg = params(token = param("", "bootstrap token"))
+cfg = params(token = param("", "bootstrap token", secret = True))
 output("kubeadm join --token " + cfg.token)
 `}, Options{
 		ConfigParams:   map[string]any{"token": "abcdef.0123456789abcdef"},
