@@ -137,7 +137,9 @@ func (n *Node) HolderPID() int { return n.holder.Process.Pid }
 // slave propagation: host mounts still propagate in, none leak out.
 func (n *Node) startHolder(ctx context.Context) error {
 	var script strings.Builder
-	script.WriteString("set -e\nhostname " + n.Name + "\n")
+	// ip_forward is per network namespace and off in a new one; kubeadm's
+	// preflight requires it.
+	script.WriteString("set -e\nhostname " + n.Name + "\necho 1 > /proc/sys/net/ipv4/ip_forward\n")
 	for _, d := range privateDirs {
 		fmt.Fprintf(&script, "mkdir -p %s && mount -t tmpfs -o mode=0755 kle2e-%s %s\n", d, n.Name, d)
 	}
