@@ -16,6 +16,9 @@ import (
 // GC off (a collected image cannot be pulled again: there is no registry)
 // and eviction thresholds relaxed for small disks.
 // SystemVerification is ignored because kubeadm v1.36 rejects cgroup v1.
+// imagePullPolicy Never: the control-plane images are imported into the
+// node's containerd and there is no registry; the kube-proxy and CoreDNS
+// images are not built, so those add-on Pods stay pending.
 const initConfig = `apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 localAPIEndpoint:
@@ -26,6 +29,7 @@ nodeRegistration:
   criSocket: unix://%[3]s
   ignorePreflightErrors:
   - SystemVerification
+  imagePullPolicy: Never
 ---
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -122,12 +123,38 @@ func newNode(t *testing.T, nw *node.Network, name string) *node.Node {
 func run(ctx context.Context, t *testing.T, n *node.Node, args ...string) string {
 	t.Helper()
 	start := time.Now()
-	out, err := n.Exec(ctx, args...)
-	t.Logf("[%s] %s (%s)\n%s", n.Name, strings.Join(args, " "), time.Since(start).Round(time.Millisecond), out)
+	fmt.Fprintf(os.Stderr, "[%s] $ %s\n", n.Name, strings.Join(args, " "))
+	var buf bytes.Buffer
+	cmd := n.Command(ctx, args...)
+	// Stream the output as it comes (a stuck step is visible at once) and keep it.
+	w := io.MultiWriter(&buf, &prefixWriter{prefix: "[" + n.Name + "] ", w: os.Stderr})
+	cmd.Stdout, cmd.Stderr = w, w
+	err := cmd.Run()
+	out := buf.String()
+	t.Logf("[%s] %s: done in %s", n.Name, strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		t.Fatalf("[%s] %s: %v", n.Name, strings.Join(args, " "), err)
 	}
-	return string(out)
+	return out
+}
+
+// prefixWriter writes complete lines with a prefix.
+type prefixWriter struct {
+	prefix string
+	w      io.Writer
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
+		p.buf = p.buf[i+1:]
+	}
 }
 
 // clientFor builds a clientset from a kubeconfig inside the node, dialling

@@ -143,6 +143,23 @@ func (n *Node) startHolder(ctx context.Context) error {
 	for _, d := range privateDirs {
 		fmt.Fprintf(&script, "mkdir -p %s && mount -t tmpfs -o mode=0755 kle2e-%s %s\n", d, n.Name, d)
 	}
+	// The node's own /etc/hosts (its name resolves to its address, as on a
+	// real machine) and /etc/resolv.conf: the host's DNS server is not
+	// reachable from the test network, and a resolver on the node's own
+	// loopback fails at once instead of timing out.
+	for f, body := range map[string]string{
+		"hosts":       fmt.Sprintf("127.0.0.1\tlocalhost\n::1\tlocalhost\n%s\t%s\n", n.IP, n.Name),
+		"resolv.conf": "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+	} {
+		p := filepath.Join(n.Dir, "etc", f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(&script, "mount --bind %s /etc/%s\n", p, f)
+	}
 	fmt.Fprintf(&script, "touch %s\nexec sleep infinity\n", filepath.Join(n.Dir, "holder.ready"))
 	lf, err := os.Create(filepath.Join(n.logDir(), "holder.log"))
 	if err != nil {
@@ -182,7 +199,8 @@ func (n *Node) startHolder(ctx context.Context) error {
 }
 
 // Command returns a command that runs inside the node's namespaces, with the
-// binary cache first in PATH (kubeadm, kubelet) like /usr/bin on a real node.
+// node's systemctl stand-in and the binary cache (kubeadm, kubelet) first in
+// PATH, like /usr/bin on a real node.
 func (n *Node) Command(ctx context.Context, args ...string) *exec.Cmd {
 	a := append([]string{"-t", strconv.Itoa(n.HolderPID()), "-m", "-n", "-u", "--"}, args...)
 	cmd := exec.CommandContext(ctx, "nsenter", a...)
@@ -191,8 +209,10 @@ func (n *Node) Command(ctx context.Context, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// path puts the node's own bin (the systemctl stand-in) first, then the
+// binary cache.
 func (n *Node) path() string {
-	return n.BinDir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	return filepath.Join(n.Dir, "bin") + ":" + n.BinDir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 }
 
 // Exec runs a command inside the node and returns its combined output.

@@ -103,6 +103,36 @@ while :; do
 done
 `
 
+// systemctl stands in for systemd's systemctl inside the node (first in the
+// node's PATH), so kubeadm's init-system calls (daemon-reload, restart,
+// is-active, status, is-enabled) reach node-svc as they would reach systemd.
+const systemctl = `#!/bin/sh
+# systemctl stand-in of e2e node @NAME@: forwards to node-svc (no systemd here).
+svc=@DIR@/node-svc
+for a in "$@"; do case "$a" in -*) shift ;; *) break ;; esac; done
+cmd=${1:-}
+unit=${2:-}
+case "$cmd" in
+daemon-reload) exit 0 ;;
+start | stop | restart | is-active | enable | disable) exec "$svc" "$cmd" "$unit" ;;
+is-enabled)
+	case "${unit%.service}" in kubelet) echo enabled; exit 0 ;; *) echo disabled; exit 1 ;; esac
+	;;
+status)
+	"$svc" is-active "$unit" >/dev/null 2>&1
+	rc=$?
+	echo "* $unit - e2e node @NAME@ service (node-svc)"
+	case "${unit%.service}" in kubelet) echo "   Loaded: loaded (@DIR@/node-svc)" ;; *) echo "   Loaded: not-found" ;; esac
+	if [ $rc = 0 ]; then echo "   Active: active (running)"; else echo "   Active: inactive (dead)"; fi
+	exit $rc
+	;;
+*)
+	echo "systemctl (stand-in on e2e node @NAME@): unsupported: $*" >&2
+	exit 1
+	;;
+esac
+`
+
 // ServiceCommand is the value for kubelark's --service-command on this node.
 func (n *Node) ServiceCommand() string {
 	return filepath.Join(n.Dir, "node-svc") + " {action} {unit}"
@@ -114,7 +144,10 @@ func (n *Node) ServiceScript() string { return filepath.Join(n.Dir, "node-svc") 
 func (n *Node) writeScripts() error {
 	r := strings.NewReplacer("@NAME@", n.Name, "@DIR@", n.Dir, "@HOLDER@", strconv.Itoa(n.HolderPID()),
 		"@BIN@", n.BinDir, "@CGROOT@", n.CgroupRoot())
-	for name, body := range map[string]string{"node-svc": nodeSvc, "kubelet-run": kubeletRun} {
+	if err := os.MkdirAll(filepath.Join(n.Dir, "bin"), 0o755); err != nil {
+		return err
+	}
+	for name, body := range map[string]string{"node-svc": nodeSvc, "kubelet-run": kubeletRun, "bin/systemctl": systemctl} {
 		if err := os.WriteFile(filepath.Join(n.Dir, name), []byte(r.Replace(body)), 0o755); err != nil {
 			return err
 		}
