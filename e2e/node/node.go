@@ -115,8 +115,8 @@ func (nw *Network) New(ctx context.Context, cfg Config) (_ *Node, err error) {
 }
 
 func checkName(name string) error {
-	if name == "" || len(name) > 12 || name == "br" {
-		return fmt.Errorf("node name %q: must be 1-12 characters and not \"br\"", name)
+	if name == "" || len(name) > 12 || strings.HasPrefix(name, "br") {
+		return fmt.Errorf("node name %q: must be 1-12 characters and not start with \"br\" (bridge namespaces are named %sbr...)", name, Prefix)
 	}
 	for _, c := range name {
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {

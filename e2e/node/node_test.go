@@ -121,7 +121,7 @@ func TestNodeLifecycle(t *testing.T) {
 			t.Errorf("process %s (%s) still in the node's mount namespace", e.Name(), strings.ReplaceAll(string(cmd), "\x00", " "))
 		}
 	}
-	for _, p := range []string{"/run/netns/kle2e-lc1", "/run/netns/kle2e-br", n.Dir} {
+	for _, p := range []string{"/run/netns/kle2e-lc1", "/run/netns/kle2e-br9", n.Dir} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s still exists", p)
 		}
