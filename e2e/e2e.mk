@@ -15,7 +15,9 @@ e2e-binaries:
 	cd $(E2E_DIR) && go run ./cmd/build-binaries
 
 ## e2e: run the end-to-end tests on real kubelet + containerd nodes
+## (first removes leftovers of a crashed run: a test killed by -timeout runs no cleanup)
 e2e: e2e-binaries
+	cd $(E2E_DIR) && go run ./cmd/e2e-clean
 	cd $(E2E_DIR) && go test -count=1 -v -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' ./...
 
 ## e2e-clean: remove leftovers (namespaces, processes, mounts, cgroups) of a crashed e2e run

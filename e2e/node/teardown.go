@@ -72,11 +72,18 @@ func teardown(ctx context.Context, name, dir string, holder int, log io.Writer) 
 	if ctrd != 0 {
 		add(stopPID(ctrd, "containerd", 10*time.Second))
 	}
+	mntNS := ""
 	if holder != 0 {
+		mntNS, _ = os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", holder))
 		for _, p := range nsMembers(holder, fmt.Sprintf("/run/netns/%s%s", Prefix, name)) {
 			add(stopPID(p, "leftover process", 5*time.Second))
 		}
 		add(stopPID(holder, "namespace holder", 5*time.Second))
+	}
+	if mntNS != "" {
+		for _, p := range inMountNS(mntNS) {
+			add(fmt.Errorf("process %d (%s) is still in the node's mount namespace", p, cmdline(p)))
+		}
 	}
 	add(deleteNetns(ctx, Prefix+name))
 	add(removeCgroupTree("/" + Prefix + name))
@@ -203,6 +210,27 @@ func nsMembers(holder int, netnsPath string) []int {
 		}
 	}
 	return pids
+}
+
+// inMountNS lists live processes in the mount namespace mntNS ("mnt:[...]").
+func inMountNS(mntNS string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || !alive(pid) {
+			continue
+		}
+		if m, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid)); err == nil && m == mntNS {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func cmdline(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
 }
 
 func readPID(path string) int {
