@@ -1,0 +1,25 @@
+# e2e.mk — end-to-end targets, included by the top-level Makefile.
+# The e2e suite is its own Go module (e2e/go.mod); the Kubernetes components
+# are built from a second module (e2e/build/go.mod) so the test module stays light.
+# Needs root: it installs containerd/runc with apt-get when missing and creates
+# network and mount namespaces.
+
+E2E_DIR ?= e2e
+E2E_TIMEOUT ?= 60m
+E2E_RUN ?= .
+
+.PHONY: e2e-binaries e2e e2e-clean
+
+## e2e-binaries: install host packages, build etcd + Kubernetes binaries and images (cached)
+e2e-binaries:
+	cd $(E2E_DIR) && go run ./cmd/build-binaries
+
+## e2e: run the end-to-end tests on real kubelet + containerd nodes
+## (first removes leftovers of a crashed run: a test killed by -timeout runs no cleanup)
+e2e: e2e-binaries
+	cd $(E2E_DIR) && go run ./cmd/e2e-clean
+	cd $(E2E_DIR) && go test -count=1 -v -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' ./...
+
+## e2e-clean: remove leftovers (namespaces, processes, mounts, cgroups) of a crashed e2e run
+e2e-clean:
+	cd $(E2E_DIR) && go run ./cmd/e2e-clean

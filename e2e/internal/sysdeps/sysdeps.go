@@ -1,0 +1,73 @@
+// Package sysdeps installs the host programs the e2e nodes need (Debian's
+// containerd and runc, iproute2, util-linux), so a fresh CI machine can run
+// the suite. It is idempotent: nothing happens when every program is present.
+package sysdeps
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// Programs maps each required program to the Debian package providing it.
+var Programs = map[string]string{
+	"containerd": "containerd",
+	"ctr":        "containerd",
+	"runc":       "runc",
+	"ip":         "iproute2",
+	"nsenter":    "util-linux",
+	"unshare":    "util-linux",
+	"setsid":     "util-linux",
+	"mount":      "mount",
+}
+
+// Missing returns the Debian packages whose programs are not in PATH.
+func Missing() []string {
+	seen := map[string]bool{}
+	var pkgs []string
+	for prog, pkg := range Programs {
+		if _, err := exec.LookPath(prog); err != nil && !seen[pkg] {
+			seen[pkg] = true
+			pkgs = append(pkgs, pkg)
+		}
+	}
+	return pkgs
+}
+
+// Ensure installs the missing packages with apt-get. It must run as root.
+func Ensure(ctx context.Context, log io.Writer) error {
+	if log == nil {
+		log = io.Discard
+	}
+	pkgs := Missing()
+	if len(pkgs) == 0 {
+		return nil
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("e2e: programs of packages %s are missing and installing them needs root; run as root or `apt-get install %s`", strings.Join(pkgs, ", "), strings.Join(pkgs, " "))
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		return fmt.Errorf("e2e: packages %s are missing and apt-get is not available; install them by hand", strings.Join(pkgs, ", "))
+	}
+	fmt.Fprintf(log, "installing %s with apt-get\n", strings.Join(pkgs, " "))
+	env := append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	for _, args := range [][]string{
+		{"update"},
+		append([]string{"install", "-y", "--no-install-recommends"}, pkgs...),
+	} {
+		cmd := exec.CommandContext(ctx, "apt-get", args...)
+		cmd.Env = env
+		cmd.Stdout = log
+		cmd.Stderr = log
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("apt-get %s: %w", strings.Join(args, " "), err)
+		}
+	}
+	if still := Missing(); len(still) > 0 {
+		return fmt.Errorf("e2e: after apt-get install, programs of %s are still missing from PATH", strings.Join(still, ", "))
+	}
+	return nil
+}
