@@ -273,7 +273,7 @@ func objectsArg(fn string, v starlark.Value) ([]*unstructured.Unstructured, erro
 			where = append(where, fmt.Sprintf("objects (YAML document %d)", i+1))
 		}
 	case *starlark.Dict:
-		m, err := ToGo(v)
+		m, err := runtime.ToGo(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: objects: %w", fn, err)
 		}
@@ -285,7 +285,7 @@ func objectsArg(fn string, v starlark.Value) ([]*unstructured.Unstructured, erro
 			if !ok {
 				return nil, fmt.Errorf("%s: objects[%d]: got %s, want dict", fn, i, it.Index(i).Type())
 			}
-			m, err := ToGo(d)
+			m, err := runtime.ToGo(d)
 			if err != nil {
 				return nil, fmt.Errorf("%s: objects[%d]: %w", fn, i, err)
 			}
@@ -427,7 +427,7 @@ func objectValue(obj *unstructured.Unstructured) (starlark.Value, error) {
 	if obj == nil {
 		return starlark.None, nil
 	}
-	return FromGo(obj.Object)
+	return runtime.FromGo(obj.Object)
 }
 
 func k8sApplyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -607,7 +607,7 @@ func patchBytes(v starlark.Value) ([]byte, any, error) {
 		}
 		return j, g, nil
 	}
-	g, err := ToGo(v)
+	g, err := runtime.ToGo(v)
 	if err != nil {
 		return nil, nil, fmt.Errorf("patch: %w", err)
 	}

@@ -13,6 +13,8 @@ import (
 	kubeproxyv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
 	kubeletv1beta1 "k8s.io/kubelet/config/v1beta1"
 	sigsjson "sigs.k8s.io/json"
+
+	klruntime "github.com/kubelark/kubelark/runtime"
 )
 
 // Typed Kubernetes objects that builtins render to files. Recipes build
@@ -60,7 +62,7 @@ func decodeKubeObject(v starlark.Value, kind string, into any) error {
 	if err := requireObjectValue(v, kind); err != nil {
 		return err
 	}
-	obj, err := ToGo(v)
+	obj, err := klruntime.ToGo(v)
 	if err != nil {
 		return fmt.Errorf("%s is not plain data: %w", kind, err)
 	}

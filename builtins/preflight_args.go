@@ -97,7 +97,7 @@ func parseCheck(x starlark.Value) (*pfCheck, error) {
 	if _, ok := x.(*starlark.Dict); !ok {
 		return nil, fmt.Errorf("got %s, want a dict like {\"kind\": \"port\", \"port\": 6443}", x.Type())
 	}
-	g, err := ToGo(x)
+	g, err := runtime.ToGo(x)
 	if err != nil {
 		return nil, err
 	}

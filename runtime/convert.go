@@ -10,15 +10,14 @@ import (
 	"go.starlark.net/starlarkstruct"
 )
 
-// The runtime converts between Starlark and plain Go data for params,
-// yaml and the plan. It cannot use package builtins (which imports runtime),
-// so these are the runtime's own small copies of builtins.ToGo/FromGo,
-// kept to the same rules: ints stay ints, dict keys must be strings, maps
+// ToGo and FromGo convert between Starlark and plain Go data, for params,
+// yaml, the plan and every builtin that hands data to Kubernetes decoders or
+// YAML/JSON encoders. Rules: ints stay ints, dict keys must be strings, maps
 // become dicts with sorted keys so iteration order is deterministic.
 
-// toGo converts a Starlark value into nil, bool, int64, float64, string,
+// ToGo converts a Starlark value into nil, bool, int64, float64, string,
 // []any or map[string]any.
-func toGo(v starlark.Value) (any, error) {
+func ToGo(v starlark.Value) (any, error) {
 	switch v := v.(type) {
 	case starlark.NoneType:
 		return nil, nil
@@ -37,7 +36,7 @@ func toGo(v starlark.Value) (any, error) {
 	case *starlark.List:
 		out := make([]any, v.Len())
 		for i := 0; i < v.Len(); i++ {
-			x, err := toGo(v.Index(i))
+			x, err := ToGo(v.Index(i))
 			if err != nil {
 				return nil, pathErr(fmt.Sprintf("[%d]", i), err)
 			}
@@ -47,7 +46,7 @@ func toGo(v starlark.Value) (any, error) {
 	case starlark.Tuple:
 		out := make([]any, len(v))
 		for i, e := range v {
-			x, err := toGo(e)
+			x, err := ToGo(e)
 			if err != nil {
 				return nil, pathErr(fmt.Sprintf("[%d]", i), err)
 			}
@@ -61,7 +60,7 @@ func toGo(v starlark.Value) (any, error) {
 			if !ok {
 				return nil, fmt.Errorf("dict key %s: got %s, want string", item[0], item[0].Type())
 			}
-			x, err := toGo(item[1])
+			x, err := ToGo(item[1])
 			if err != nil {
 				return nil, pathErr("."+string(k), err)
 			}
@@ -73,7 +72,7 @@ func toGo(v starlark.Value) (any, error) {
 		v.ToStringDict(d)
 		out := make(map[string]any, len(d))
 		for k, e := range d {
-			x, err := toGo(e)
+			x, err := ToGo(e)
 			if err != nil {
 				return nil, pathErr("."+string(k), err)
 			}
@@ -94,8 +93,8 @@ func pathErr(elem string, err error) error {
 	return fmt.Errorf("%s: %s", elem, s)
 }
 
-// fromGo converts decoded YAML/JSON data into Starlark values.
-func fromGo(v any) (starlark.Value, error) {
+// FromGo converts decoded YAML/JSON data into Starlark values.
+func FromGo(v any) (starlark.Value, error) {
 	switch v := v.(type) {
 	case nil:
 		return starlark.None, nil
@@ -103,8 +102,12 @@ func fromGo(v any) (starlark.Value, error) {
 		return starlark.Bool(v), nil
 	case int:
 		return starlark.MakeInt(v), nil
+	case int32:
+		return starlark.MakeInt64(int64(v)), nil
 	case int64:
 		return starlark.MakeInt64(v), nil
+	case uint64:
+		return starlark.MakeUint64(v), nil
 	case float64:
 		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
 			return starlark.MakeInt64(int64(v)), nil
@@ -115,7 +118,7 @@ func fromGo(v any) (starlark.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		return fromGo(n)
+		return FromGo(n)
 	case string:
 		return starlark.String(v), nil
 	case []string:
@@ -127,7 +130,7 @@ func fromGo(v any) (starlark.Value, error) {
 	case []any:
 		l := make([]starlark.Value, len(v))
 		for i, e := range v {
-			x, err := fromGo(e)
+			x, err := FromGo(e)
 			if err != nil {
 				return nil, err
 			}
@@ -142,7 +145,7 @@ func fromGo(v any) (starlark.Value, error) {
 		sort.Strings(keys)
 		d := starlark.NewDict(len(v))
 		for _, k := range keys {
-			x, err := fromGo(v[k])
+			x, err := FromGo(v[k])
 			if err != nil {
 				return nil, err
 			}
@@ -156,7 +159,7 @@ func fromGo(v any) (starlark.Value, error) {
 		for k, s := range v {
 			m[k] = s
 		}
-		return fromGo(m)
+		return FromGo(m)
 	}
 	return nil, fmt.Errorf("cannot convert Go %T to Starlark", v)
 }

@@ -87,11 +87,11 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	default:
 		return nil, fmt.Errorf("%s: type: got %s, want a string such as \"int\"", b.Name(), typ.Type())
 	}
-	if p.goDef, err = toGo(def); err != nil {
+	if p.goDef, err = ToGo(def); err != nil {
 		return nil, fmt.Errorf("%s: default%s", b.Name(), errSuffix(err))
 	}
 	if choices != starlark.None {
-		c, err := toGo(choices)
+		c, err := ToGo(choices)
 		list, isList := c.([]any)
 		if err != nil || !isList || len(list) == 0 {
 			return nil, fmt.Errorf("%s: choices must be a non-empty list of %s values", b.Name(), p.typ)
@@ -147,7 +147,7 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	fields := make(starlark.StringDict, len(values))
 	recorded := make(map[string]any, len(values))
 	for name, v := range values {
-		sv, err := fromGo(v)
+		sv, err := FromGo(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", b.Name(), name, err)
 		}

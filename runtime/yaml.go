@@ -96,7 +96,7 @@ func yamlEncode(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &v); err != nil {
 		return nil, err
 	}
-	g, err := toGo(v)
+	g, err := ToGo(v)
 	if err != nil {
 		return nil, fmt.Errorf("%s: value%s", b.Name(), errSuffix(err))
 	}
@@ -137,7 +137,7 @@ func yamlDecode(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	return fromGo(g)
+	return FromGo(g)
 }
 
 func yamlDecodeAll(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -155,7 +155,7 @@ func yamlDecodeAll(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		if err != nil {
 			return nil, fmt.Errorf("%s: document %d: %w", b.Name(), i+1, err)
 		}
-		v, err := fromGo(g)
+		v, err := FromGo(g)
 		if err != nil {
 			return nil, fmt.Errorf("%s: document %d: %w", b.Name(), i+1, err)
 		}
