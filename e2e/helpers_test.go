@@ -98,6 +98,25 @@ func newNetwork(t *testing.T) *node.Network {
 func newNode(t *testing.T, nw *node.Network, name string) *node.Node {
 	t.Helper()
 	binDir, imgs := prepare(t)
+	return startNode(t, nw, name, binDir, imgs)
+}
+
+// newWorker starts a node with only the pause image: a worker runs no
+// control-plane Pods (its kube-proxy Pod stays pending: no image is built).
+func newWorker(t *testing.T, nw *node.Network, name string) *node.Node {
+	t.Helper()
+	binDir, imgs := prepare(t)
+	var pause []string
+	for _, i := range imgs {
+		if filepath.Base(i) == "pause.tar" {
+			pause = append(pause, i)
+		}
+	}
+	return startNode(t, nw, name, binDir, pause)
+}
+
+func startNode(t *testing.T, nw *node.Network, name, binDir string, imgs []string) *node.Node {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	start := time.Now()

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -94,7 +95,9 @@ func teardown(ctx context.Context, name, dir string, holder int, log io.Writer) 
 }
 
 // removeContainers kills and deletes every task and container in every
-// containerd namespace of the node.
+// containerd namespace of the node. A shim may close its connection while
+// its task is being killed ("ttrpc: closed"), so deletion is retried and only
+// what is still listed after a few rounds counts as an error.
 func removeContainers(ctx context.Context, holder int) error {
 	ctr := func(args ...string) ([]byte, error) {
 		a := append([]string{"-t", strconv.Itoa(holder), "-m", "-n", "--", "ctr", "-a", ContainerdSocket}, args...)
@@ -102,29 +105,40 @@ func removeContainers(ctx context.Context, holder int) error {
 		c.WaitDelay = 5 * time.Second
 		return c.CombinedOutput()
 	}
+	list := func(ns, kind string) ([]string, error) {
+		out, err := ctr("-n", ns, kind, "ls", "-q")
+		if err != nil {
+			return nil, fmt.Errorf("ctr -n %s %s ls: %w: %s", ns, kind, err, bytes.TrimSpace(out))
+		}
+		return strings.Fields(string(out)), nil
+	}
 	out, err := ctr("namespaces", "ls", "-q")
 	if err != nil {
 		return fmt.Errorf("ctr namespaces ls: %w: %s", err, out)
 	}
 	var errs []error
 	for _, ns := range strings.Fields(string(out)) {
-		tasks, err := ctr("-n", ns, "tasks", "ls", "-q")
-		if err != nil {
-			errs = append(errs, fmt.Errorf("ctr -n %s tasks ls: %w: %s", ns, err, tasks))
-		}
-		for _, t := range strings.Fields(string(tasks)) {
-			ctr("-n", ns, "tasks", "kill", "-a", "-s", "SIGKILL", t)
-			if o, err := ctr("-n", ns, "tasks", "delete", "-f", t); err != nil && !strings.Contains(string(o), "not found") {
-				errs = append(errs, fmt.Errorf("ctr -n %s tasks delete %s: %w: %s", ns, t, err, o))
+		for _, kind := range []string{"tasks", "containers"} {
+			var last []byte
+			var ids []string
+			for round := 0; ; round++ {
+				if ids, err = list(ns, kind); err != nil || len(ids) == 0 || round == 10 {
+					break
+				}
+				for _, id := range ids {
+					if kind == "tasks" {
+						ctr("-n", ns, "tasks", "kill", "-a", "-s", "SIGKILL", id)
+						last, _ = ctr("-n", ns, "tasks", "delete", "-f", id)
+					} else {
+						last, _ = ctr("-n", ns, "containers", "delete", id)
+					}
+				}
+				time.Sleep(time.Duration(round+1) * 100 * time.Millisecond)
 			}
-		}
-		ctrs, err := ctr("-n", ns, "containers", "ls", "-q")
-		if err != nil {
-			errs = append(errs, fmt.Errorf("ctr -n %s containers ls: %w: %s", ns, err, ctrs))
-		}
-		for _, c := range strings.Fields(string(ctrs)) {
-			if o, err := ctr("-n", ns, "containers", "delete", c); err != nil && !strings.Contains(string(o), "not found") {
-				errs = append(errs, fmt.Errorf("ctr -n %s containers delete %s: %w: %s", ns, c, err, o))
+			if err != nil {
+				errs = append(errs, err)
+			} else if len(ids) > 0 {
+				errs = append(errs, fmt.Errorf("containerd namespace %s: %s %s remain after deletion: %s", ns, kind, strings.Join(ids, " "), bytes.TrimSpace(last)))
 			}
 		}
 	}
