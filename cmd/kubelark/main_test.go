@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"go.starlark.net/starlark"
+
+	"github.com/kubelark/kubelark/runtime"
+	"github.com/kubelark/kubelark/runtime/host"
+)
+
+// testApp is the real app with the host swapped for the in-memory fake
+// (the live host is the lead's to wire) and a registry holding one
+// documented builtin.
+func testApp(t *testing.T) (*app, *bytes.Buffer, *bytes.Buffer, *[]hostOptions) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	a := newApp(&stdout, &stderr)
+	var seen []hostOptions
+	a.newHost = func(o hostOptions) (host.Host, error) {
+		seen = append(seen, o)
+		f := host.NewFake()
+		f.FDryRun = o.DryRun
+		return f, nil
+	}
+	a.registry = func() *runtime.Registry {
+		r := runtime.NewRegistry()
+		r.Add(&runtime.Builtin{
+			Name: "net.is_ip", Signature: "net.is_ip(s)", Doc: "Reports whether s is an IP address.",
+			Args:   []runtime.Arg{{Name: "s", Type: "string", Doc: "text | to test"}},
+			DryRun: "pure",
+			Fn: func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+				return starlark.True, nil
+			},
+		})
+		return r
+	}
+	return a, &stdout, &stderr, &seen
+}
+
+func TestBuiltinsCommand(t *testing.T) {
+	a, stdout, _, _ := testApp(t)
+	if code := execute(context.Background(), a, []string{"builtins"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"Recipe API (runtime)", "param(default, doc, type=None, choices=None)", "yaml.decode_all(s)",
+		"Builtins\n========", "net.is_ip(s)", "      s (string): text | to test", "    Dry run: pure"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("text reference lacks %q", want)
+		}
+	}
+
+	a, stdout, _, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"builtins", "--format", "markdown", "net"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	md := stdout.String()
+	if !strings.Contains(md, "### `net.is_ip`") || !strings.Contains(md, `| `+"`s`"+` | string | text \| to test |`) || strings.Contains(md, "`param`") {
+		t.Errorf("markdown:\n%s", md)
+	}
+
+	a, _, stderr, _ := testApp(t)
+	if code := execute(context.Background(), a, []string{"builtins", "nosuch"}); code != 1 || !strings.Contains(stderr.String(), `no builtin named "nosuch"`) {
+		t.Errorf("exit %d, stderr %s", code, stderr)
+	}
+}
+
+func TestBuiltinsRealRegistry(t *testing.T) {
+	// Whatever families are linked in, the reference must render and every
+	// entry must be documented (Registry.Add enforces Signature and Doc).
+	var stdout, stderr bytes.Buffer
+	if code := execute(context.Background(), newApp(&stdout, &stderr), []string{"builtins", "--format", "markdown"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+func TestRecipesCommands(t *testing.T) {
+	a, stdout, _, _ := testApp(t)
+	if code := execute(context.Background(), a, []string{"recipes", "list"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(stdout.String(), "hello") {
+		t.Errorf("list:\n%s", stdout)
+	}
+
+	a, stdout, _, _ = testApp(t)
+	a.recipes = fstest.MapFS{
+		"init.star":          {Data: []byte("\"\"\"kubeadm init, as a recipe.\n\nMore.\"\"\"\nx = 1\n")},
+		"examples/site.star": {Data: []byte("# A site fork.\nx = 1\n")},
+	}
+	if code := execute(context.Background(), a, []string{"recipes", "list"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	want := "examples/site  A site fork.\ninit           kubeadm init, as a recipe.\n"
+	if stdout.String() != want {
+		t.Errorf("list:\n%q\nwant\n%q", stdout, want)
+	}
+
+	a, stdout, _, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"recipes", "show", "hello"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(stdout.String(), `phases(["greet"])`) {
+		t.Errorf("show:\n%s", stdout)
+	}
+	a, stdout, _, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"recipes", "show", "@stdlib//greeting.star"}); code != 0 || !strings.Contains(stdout.String(), "def greeting") {
+		t.Errorf("show stdlib: exit %d\n%s", code, stdout)
+	}
+	a, _, stderr, _ := testApp(t)
+	if code := execute(context.Background(), a, []string{"recipes", "show", "nope"}); code != 1 || !strings.Contains(stderr.String(), `no embedded recipe "nope" (embedded: hello)`) {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
+func TestRecipesExport(t *testing.T) {
+	dir := t.TempDir()
+	a, stdout, _, _ := testApp(t)
+	if code := execute(context.Background(), a, []string{"recipes", "export", dir, "--with-stdlib"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, f := range []string{"hello.star", "stdlib/greeting.star"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s not exported: %v\n%s", f, err, stdout)
+		}
+	}
+	// Refused without --force, and nothing is half-written.
+	if err := os.WriteFile(filepath.Join(dir, "hello.star"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, _, stderr, _ := testApp(t)
+	if code := execute(context.Background(), a, []string{"recipes", "export", dir}); code != 1 || !strings.Contains(stderr.String(), "use --force to overwrite") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "hello.star")); string(b) != "mine" {
+		t.Errorf("existing file overwritten without --force")
+	}
+	a, _, _, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"recipes", "export", dir, "--force"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "hello.star")); string(b) == "mine" {
+		t.Errorf("--force did not overwrite")
+	}
+
+	// The exported fork runs from disk with the exported stdlib.
+	a, stdout, stderr, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"run", filepath.Join(dir, "hello.star"), "--stdlib", filepath.Join(dir, "stdlib"), "--set", "name=fork"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout.String(), "[greet] hello, fork") {
+		t.Errorf("output:\n%s", stdout)
+	}
+}
+
+func TestRunDryRun(t *testing.T) {
+	a, stdout, stderr, seen := testApp(t)
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	code := execute(context.Background(), a, []string{"run", "hello", "--dry-run", "--set", "name=kubelark", "--plan", planFile, "-v",
+		"--root", "/tmp/r", "--service-command", "svc {action} {unit}"})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"[phase] greet", "[greet] hello, kubelark", "[summary] no actions", "[summary] dry run"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if got := (*seen)[0]; !got.DryRun || got.Root != "/tmp/r" || got.ServiceCommand != "svc {action} {unit}" {
+		t.Errorf("host options %+v", got)
+	}
+	data, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p runtime.Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Recipe != "hello" || !p.DryRun || p.Params["name"] != "kubelark" || len(p.Phases) != 1 || !p.Phases[0].Ran {
+		t.Errorf("plan %+v", p)
+	}
+}
+
+func TestRunJSONOutput(t *testing.T) {
+	a, stdout, stderr, _ := testApp(t)
+	if code := execute(context.Background(), a, []string{"run", "hello", "--dry-run", "-o", "json"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var p runtime.Plan
+	if err := json.Unmarshal(stdout.Bytes(), &p); err != nil {
+		t.Fatalf("stdout is not the plan JSON: %v\n%s", err, stdout)
+	}
+	if !strings.Contains(stderr.String(), "[greet] hello, world") {
+		t.Errorf("progress not on stderr:\n%s", stderr)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run"}, "accepts 1 arg(s), received 0"},
+		{[]string{"run", "hello", "--bogus"}, "unknown flag: --bogus\nRun 'kubelark run --help' for usage."},
+		{[]string{"run", "hello", "-o", "yaml"}, "-o yaml: unknown output format"},
+		{[]string{"run", "hello", "--set", "nmae=x"}, `unknown parameter "nmae" (did you mean "name"?)`},
+		{[]string{"run", "hello", "--phases", "gret"}, `--phases gret: unknown phase (did you mean "greet"?)`},
+		{[]string{"run", "hello", "--ignore-preflight-errors", "all,Swap"}, `"all" ignores every check`},
+		{[]string{"run", "hello", "--config", "/nonexistent/c.yaml"}, "--config /nonexistent/c.yaml: open /nonexistent/c.yaml: no such file"},
+		{[]string{"run", "nosuch"}, `recipe "nosuch": no such file, and no embedded recipe of that name (embedded: hello)`},
+		{[]string{"run", "hello", "--max-steps", "10"}, "exceeded 10 Starlark execution steps"},
+		{[]string{"version", "extra"}, "unknown command"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+	} {
+		a, _, stderr, _ := testApp(t)
+		if code := execute(context.Background(), a, tc.args); code != 1 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr:\n%s\nwant %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+func TestRunWithoutHost(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	a := newApp(&stdout, &stderr)
+	if code := execute(context.Background(), a, []string{"run", "hello"}); code != 1 || !strings.Contains(stderr.String(), "live host not available") {
+		t.Errorf("exit %d: %s", code, stderr.String())
+	}
+}
+
+func TestVersion(t *testing.T) {
+	a, stdout, _, _ := testApp(t)
+	if code := execute(context.Background(), a, []string{"version"}); code != 0 || !strings.HasPrefix(stdout.String(), "kubelark ") {
+		t.Errorf("exit %d: %s", code, stdout)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	a, stdout, _, _ := testApp(t)
+	if code := execute(context.Background(), a, []string{"completion", "bash"}); code != 0 || !strings.Contains(stdout.String(), "bash completion") {
+		t.Errorf("exit %d: %.200s", code, stdout)
+	}
+}
+
+func TestRunConfig(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "cluster.yaml")
+	if err := os.WriteFile(cfg, []byte("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nclusterName: prod\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, _, stderr, _ := testApp(t)
+	code := execute(context.Background(), a, []string{"run", "hello", "--dry-run", "--config", cfg})
+	if code != 1 || !strings.Contains(stderr.String(), "kubeadm field ClusterConfiguration.clusterName sets parameter cluster_name, which recipe hello does not declare") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	if err := os.WriteFile(cfg, []byte("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nclusterNmae: prod\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, _, stderr, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"run", "hello", "--config", cfg}); code != 1 || !strings.Contains(stderr.String(), "clusterNmae") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}

@@ -1,0 +1,149 @@
+package runtime
+
+import (
+	"go.starlark.net/starlark"
+)
+
+// RecipeAPI returns the runtime-provided part of the recipe environment,
+// documented like registry builtins so `kubelark builtins` prints one
+// reference. Entries without Fn are values (run, struct) documented here
+// and installed by the runtime.
+func RecipeAPI() []*Builtin {
+	api := []*Builtin{
+		{
+			Name:      "param",
+			Signature: `param(default, doc, type=None, choices=None)`,
+			Doc:       "Declares one recipe parameter for params(). The type is inferred from default unless given; a None default needs an explicit type.",
+			Args: []Arg{
+				{Name: "default", Type: "any", Doc: "value used when no layer sets the parameter"},
+				{Name: "doc", Type: "string", Doc: "what the parameter means (shown in errors and docs)"},
+				{Name: "type", Type: "string", Doc: `"string", "int", "bool", "list" or "dict"`},
+				{Name: "choices", Type: "list", Doc: "allowed values; anything else is an error naming the source"},
+			},
+			DryRun: "pure; same as a live run",
+			Fn:     paramBuiltin,
+		},
+		{
+			Name:      "params",
+			Signature: `params(**decls)`,
+			Doc:       "Resolves the declared parameters (default <- --config <- --values <- --set) and returns them as a frozen struct. Once per run, in the main recipe. Unknown keys and type errors name the key, the source and the nearest declared name.",
+			Args:      []Arg{{Name: "decls", Type: "param", Doc: "one param(...) per parameter name"}},
+			DryRun:    "same as a live run; the resolved values go to the plan (secret-looking keys redacted)",
+			Fn:        paramsBuiltin,
+		},
+		{
+			Name:      "phases",
+			Signature: `phases(paths)`,
+			Doc:       `Declares the phase tree, parents before children, e.g. ["preflight", "certs", "certs/ca"]. --phases and --skip-phases are checked against it at once.`,
+			Args:      []Arg{{Name: "paths", Type: "list of strings", Doc: "phase paths, slash-separated"}},
+			DryRun:    "same as a live run",
+			Fn:        phasesBuiltin,
+		},
+		{
+			Name:      "phase",
+			Signature: `phase(name, fn)`,
+			Doc:       "Runs fn() as phase name (relative to the enclosing phase) when --phases/--skip-phases select it; returns fn's result, or None when skipped. A phase that is an ancestor of a --phases selection runs, but only its selected children do.",
+			Args: []Arg{
+				{Name: "name", Type: "string", Doc: "declared phase name, relative to the enclosing phase"},
+				{Name: "fn", Type: "callable", Doc: "function of no arguments"},
+			},
+			DryRun: "same as a live run",
+			Fn:     phaseBuiltin,
+		},
+		{
+			Name:      "info",
+			Signature: `info(msg)`,
+			Doc:       `Prints a progress line "[<top phase>] msg" (secrets redacted).`,
+			Args:      []Arg{{Name: "msg", Type: "string", Doc: "the line"}},
+			DryRun:    "printed as in a live run",
+			Fn:        infoBuiltin,
+		},
+		{
+			Name:      "warn",
+			Signature: `warn(msg)`,
+			Doc:       `Prints "[WARNING] msg" and counts it in the summary.`,
+			Args:      []Arg{{Name: "msg", Type: "string", Doc: "the warning"}},
+			DryRun:    "printed as in a live run",
+			Fn:        warnBuiltin,
+		},
+		{
+			Name:      "output",
+			Signature: `output(msg, reveal=False)`,
+			Doc:       "Prints a line meant for the operator (the join command...). The plan keeps the redacted form; stdout shows registered secrets only with reveal=True on a live run.",
+			Args: []Arg{
+				{Name: "msg", Type: "string", Doc: "the line"},
+				{Name: "reveal", Type: "bool", Doc: "print secrets in the line on a live run"},
+			},
+			DryRun: "printed redacted",
+			Fn:     outputBuiltin,
+		},
+		{
+			Name:      "run",
+			Signature: `run.dry_run, run.live, run.root, run.recipe`,
+			Doc:       "Facts about this run: dry_run (--dry-run), live (acting on this machine: not dry-run, no --root), root (--root), recipe (the name or path run).",
+			DryRun:    "run.dry_run is True",
+		},
+		{
+			Name:      "struct",
+			Signature: `struct(**fields)`,
+			Doc:       "Makes an immutable record (go.starlark.net/starlarkstruct).",
+			DryRun:    "pure; same as a live run",
+		},
+	}
+	api = append(api, jsonAPI()...)
+	api = append(api, yamlAPI...)
+	return api
+}
+
+// oneString unpacks the single message argument of info/warn; a non-string
+// is printed as str() would print it.
+func oneString(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (string, error) {
+	var v starlark.Value
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &v); err != nil {
+		return "", err
+	}
+	if s, ok := starlark.AsString(v); ok {
+		return s, nil
+	}
+	return v.String(), nil
+}
+
+func infoBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	msg, err := oneString(b, args, kwargs)
+	if err != nil {
+		return nil, err
+	}
+	env, err := FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	env.Infof("%s", msg)
+	return starlark.None, nil
+}
+
+func warnBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	msg, err := oneString(b, args, kwargs)
+	if err != nil {
+		return nil, err
+	}
+	env, err := FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	env.Warnf("%s", msg)
+	return starlark.None, nil
+}
+
+func outputBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var msg string
+	var reveal bool
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "msg", &msg, "reveal?", &reveal); err != nil {
+		return nil, err
+	}
+	env, err := FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	env.Output(msg, reveal)
+	return starlark.None, nil
+}

@@ -1,0 +1,201 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+)
+
+// The runtime converts between Starlark and plain Go data for params,
+// yaml and the plan. It cannot use package builtins (which imports runtime),
+// so these are the runtime's own small copies of builtins.ToGo/FromGo,
+// kept to the same rules: ints stay ints, dict keys must be strings, maps
+// become dicts with sorted keys so iteration order is deterministic.
+
+// toGo converts a Starlark value into nil, bool, int64, float64, string,
+// []any or map[string]any.
+func toGo(v starlark.Value) (any, error) {
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return nil, nil
+	case starlark.Bool:
+		return bool(v), nil
+	case starlark.Int:
+		i, ok := v.Int64()
+		if !ok {
+			return nil, fmt.Errorf("integer %s out of range", v)
+		}
+		return i, nil
+	case starlark.Float:
+		return float64(v), nil
+	case starlark.String:
+		return string(v), nil
+	case *starlark.List:
+		out := make([]any, v.Len())
+		for i := 0; i < v.Len(); i++ {
+			x, err := toGo(v.Index(i))
+			if err != nil {
+				return nil, pathErr(fmt.Sprintf("[%d]", i), err)
+			}
+			out[i] = x
+		}
+		return out, nil
+	case starlark.Tuple:
+		out := make([]any, len(v))
+		for i, e := range v {
+			x, err := toGo(e)
+			if err != nil {
+				return nil, pathErr(fmt.Sprintf("[%d]", i), err)
+			}
+			out[i] = x
+		}
+		return out, nil
+	case *starlark.Dict:
+		out := make(map[string]any, v.Len())
+		for _, item := range v.Items() {
+			k, ok := item[0].(starlark.String)
+			if !ok {
+				return nil, fmt.Errorf("dict key %s: got %s, want string", item[0], item[0].Type())
+			}
+			x, err := toGo(item[1])
+			if err != nil {
+				return nil, pathErr("."+string(k), err)
+			}
+			out[string(k)] = x
+		}
+		return out, nil
+	case *starlarkstruct.Struct:
+		d := starlark.StringDict{}
+		v.ToStringDict(d)
+		out := make(map[string]any, len(d))
+		for k, e := range d {
+			x, err := toGo(e)
+			if err != nil {
+				return nil, pathErr("."+string(k), err)
+			}
+			out[k] = x
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("cannot convert %s to data", v.Type())
+}
+
+// pathErr prefixes a conversion error with the path element where it
+// happened, so nested errors read ".a.b[2]: cannot convert ...".
+func pathErr(elem string, err error) error {
+	s := err.Error()
+	if len(s) > 0 && (s[0] == '.' || s[0] == '[') {
+		return fmt.Errorf("%s%s", elem, s)
+	}
+	return fmt.Errorf("%s: %s", elem, s)
+}
+
+// fromGo converts decoded YAML/JSON data into Starlark values.
+func fromGo(v any) (starlark.Value, error) {
+	switch v := v.(type) {
+	case nil:
+		return starlark.None, nil
+	case bool:
+		return starlark.Bool(v), nil
+	case int:
+		return starlark.MakeInt(v), nil
+	case int64:
+		return starlark.MakeInt64(v), nil
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return starlark.MakeInt64(int64(v)), nil
+		}
+		return starlark.Float(v), nil
+	case json.Number:
+		n, err := numberValue(v)
+		if err != nil {
+			return nil, err
+		}
+		return fromGo(n)
+	case string:
+		return starlark.String(v), nil
+	case []string:
+		l := make([]starlark.Value, len(v))
+		for i, s := range v {
+			l[i] = starlark.String(s)
+		}
+		return starlark.NewList(l), nil
+	case []any:
+		l := make([]starlark.Value, len(v))
+		for i, e := range v {
+			x, err := fromGo(e)
+			if err != nil {
+				return nil, err
+			}
+			l[i] = x
+		}
+		return starlark.NewList(l), nil
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		d := starlark.NewDict(len(v))
+		for _, k := range keys {
+			x, err := fromGo(v[k])
+			if err != nil {
+				return nil, err
+			}
+			if err := d.SetKey(starlark.String(k), x); err != nil {
+				return nil, err
+			}
+		}
+		return d, nil
+	case map[string]string:
+		m := make(map[string]any, len(v))
+		for k, s := range v {
+			m[k] = s
+		}
+		return fromGo(m)
+	}
+	return nil, fmt.Errorf("cannot convert Go %T to Starlark", v)
+}
+
+// numberValue turns a JSON number into int64 when it is integral, else
+// float64, so YAML `port: 6443` is an int and not 6443.0.
+func numberValue(n json.Number) (any, error) {
+	if i, err := n.Int64(); err == nil {
+		return i, nil
+	}
+	f, err := n.Float64()
+	if err != nil {
+		return nil, fmt.Errorf("number %s out of range", n)
+	}
+	return f, nil
+}
+
+// normalizeNumbers replaces every json.Number in v (as produced by a
+// decoder with UseNumber) with int64 or float64.
+func normalizeNumbers(v any) (any, error) {
+	switch v := v.(type) {
+	case json.Number:
+		return numberValue(v)
+	case []any:
+		for i, e := range v {
+			x, err := normalizeNumbers(e)
+			if err != nil {
+				return nil, err
+			}
+			v[i] = x
+		}
+	case map[string]any:
+		for k, e := range v {
+			x, err := normalizeNumbers(e)
+			if err != nil {
+				return nil, err
+			}
+			v[k] = x
+		}
+	}
+	return v, nil
+}

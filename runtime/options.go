@@ -1,0 +1,78 @@
+package runtime
+
+import (
+	"io"
+	"io/fs"
+
+	"github.com/kubelark/kubelark/runtime/host"
+)
+
+// Options is everything one run needs. cmd/kubelark fills it from flags and
+// does nothing else; every decision about recipes, params and phases is
+// made here so it is unit-tested without a binary.
+type Options struct {
+	// Recipe is an embedded recipe name ("init") or a path to a .star file.
+	// A file on disk wins over an embedded recipe of the same name; the
+	// file's directory is the recipe tree that relative load()s may reach.
+	Recipe string
+	// RecipeFS holds the embedded recipes ("init.star", ...).
+	RecipeFS fs.FS
+	// StdlibFS holds the embedded stdlib ("pki.star", ...).
+	StdlibFS fs.FS
+	// StdlibDir, when set, replaces StdlibFS (--stdlib), so a site can fork
+	// the policy modules without rebuilding.
+	StdlibDir string
+
+	// Set holds --set key=value items, applied last.
+	Set []string
+	// ValuesFile is a YAML map of parameter values (--values).
+	ValuesFile string
+	// ConfigParams are parameter values decoded from a kubeadm config
+	// (--config) and ConfigSources the kubeadm field each came from
+	// (param -> "ClusterConfiguration.networking.podSubnet"), used to
+	// name the field when the recipe does not declare the parameter.
+	ConfigParams  map[string]any
+	ConfigSources map[string]string
+	// ConfigWarnings are printed (and counted) as the run starts;
+	// ConfigSecrets (bootstrap tokens, certificate keys read from the
+	// file) are redacted from every line and the plan.
+	ConfigWarnings []string
+	ConfigSecrets  []string
+	// IgnorePreflightErrors (--ignore-preflight-errors) is merged into the
+	// recipe parameter ignore_preflight_errors, as kubeadm merges the flag
+	// with nodeRegistration.ignorePreflightErrors.
+	IgnorePreflightErrors []string
+
+	// DryRun and Root describe the host for the plan and the `run` struct;
+	// the Host itself is already built accordingly by the caller.
+	DryRun bool
+	Root   string
+
+	// Phases selects phases (--phases); SkipPhases removes them.
+	Phases     []string
+	SkipPhases []string
+
+	// Verbose is the -v level: 1 prints phase lines, 2 adds timings.
+	Verbose int
+	// Out receives progress lines and the summary; nil discards them.
+	Out io.Writer
+	// JSON, when set, receives the redacted plan as JSON at the end of
+	// the run (-o json passes stdout and moves Out to stderr).
+	JSON io.Writer
+	// PlanFile, when set, receives the redacted plan as JSON at the end of
+	// the run, also when the run fails (the partial plan shows how far it
+	// got).
+	PlanFile string
+
+	// Host is the door to the world (live, dry-run, sandboxed, fake).
+	Host host.Host
+	// Registry holds the builtins; nil means none.
+	Registry *Registry
+	// MaxSteps bounds the Starlark steps of the run; 0 means
+	// DefaultMaxSteps. Builtins' own work is not counted.
+	MaxSteps uint64
+}
+
+// DefaultMaxSteps is far above what the shipped recipes use (well under a
+// million steps) yet stops a runaway loop in about a second.
+const DefaultMaxSteps = 100_000_000

@@ -1,0 +1,207 @@
+package runtime
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+)
+
+// paramTypes are the types a parameter may have; they are what --set can
+// parse and what YAML values files and kubeadm configs can carry.
+var paramTypes = []string{"string", "int", "bool", "list", "dict"}
+
+// paramDecl is the value of param(...): a declaration consumed by params().
+type paramDecl struct {
+	def     starlark.Value
+	goDef   any
+	doc     string
+	typ     string
+	choices []any // nil = any value of the type
+}
+
+var _ starlark.Value = (*paramDecl)(nil)
+
+func (p *paramDecl) String() string        { return fmt.Sprintf("param(%s, type=%q)", p.def, p.typ) }
+func (p *paramDecl) Type() string          { return "param" }
+func (p *paramDecl) Freeze()               { p.def.Freeze() }
+func (p *paramDecl) Truth() starlark.Bool  { return true }
+func (p *paramDecl) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: param") }
+
+// typeOfValue names the param type of a Starlark value ("" for None).
+func typeOfValue(v starlark.Value) (string, error) {
+	switch v.(type) {
+	case starlark.NoneType:
+		return "", nil
+	case starlark.String:
+		return "string", nil
+	case starlark.Int:
+		return "int", nil
+	case starlark.Bool:
+		return "bool", nil
+	case *starlark.List, starlark.Tuple:
+		return "list", nil
+	case *starlark.Dict:
+		return "dict", nil
+	case starlark.Float:
+		return "", fmt.Errorf("float parameters are not supported; use an int, or a string such as \"24h\" for durations")
+	}
+	return "", fmt.Errorf("a %s cannot be a parameter; use one of %s", v.Type(), strings.Join(paramTypes, ", "))
+}
+
+func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var def, typ, choices starlark.Value = starlark.None, starlark.None, starlark.None
+	var doc string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(doc) == "" {
+		return nil, fmt.Errorf("%s: doc is empty; say what the parameter means, operators read it in errors and docs", b.Name())
+	}
+	p := &paramDecl{def: def, doc: doc}
+	inferred, err := typeOfValue(def)
+	if err != nil {
+		return nil, fmt.Errorf("%s: default %s: %v", b.Name(), def, err)
+	}
+	switch t := typ.(type) {
+	case starlark.NoneType:
+		if inferred == "" {
+			return nil, fmt.Errorf("%s: default is None, so type= is required (one of %s)", b.Name(), strings.Join(paramTypes, ", "))
+		}
+		p.typ = inferred
+	case starlark.String:
+		p.typ = string(t)
+		if !contains(paramTypes, p.typ) {
+			return nil, fmt.Errorf("%s: type %q is not one of %s", b.Name(), p.typ, strings.Join(paramTypes, ", "))
+		}
+		if inferred != "" && inferred != p.typ {
+			return nil, fmt.Errorf("%s: default %s is %s %s but type=%q", b.Name(), def, article(inferred), inferred, p.typ)
+		}
+	default:
+		return nil, fmt.Errorf("%s: type: got %s, want a string such as \"int\"", b.Name(), typ.Type())
+	}
+	if p.goDef, err = toGo(def); err != nil {
+		return nil, fmt.Errorf("%s: default%s", b.Name(), errSuffix(err))
+	}
+	if choices != starlark.None {
+		c, err := toGo(choices)
+		list, isList := c.([]any)
+		if err != nil || !isList || len(list) == 0 {
+			return nil, fmt.Errorf("%s: choices must be a non-empty list of %s values", b.Name(), p.typ)
+		}
+		for _, x := range list {
+			if err := checkType(p, x); err != nil {
+				return nil, fmt.Errorf("%s: choice %s: %v", b.Name(), show(x), err)
+			}
+		}
+		p.choices = list
+		if p.goDef != nil && !inChoices(p, p.goDef) {
+			return nil, fmt.Errorf("%s: default %s is not among the choices %s", b.Name(), show(p.goDef), show(list))
+		}
+	}
+	return p, nil
+}
+
+func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	s, err := stateFrom(thread, b)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) > 0 {
+		return nil, fmt.Errorf("%s: takes keyword arguments only: params(name = param(...), ...)", b.Name())
+	}
+	if s.paramsCalled {
+		return nil, fmt.Errorf("%s: called twice; declare every parameter in one params() call in the main recipe", b.Name())
+	}
+	if caller := thread.CallFrame(1).Pos.Filename(); caller != s.mainFile {
+		return nil, fmt.Errorf("%s: called from %s; only the main recipe (%s) declares parameters, modules receive values as arguments", b.Name(), caller, s.mainFile)
+	}
+	s.paramsCalled = true
+	s.decls = map[string]*paramDecl{}
+	for _, kv := range kwargs {
+		name := string(kv[0].(starlark.String))
+		d, ok := kv[1].(*paramDecl)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s: got %s, want param(default, doc, ...)", b.Name(), name, kv[1].Type())
+		}
+		s.decls[name] = d
+	}
+	values, err := s.resolveParams()
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	s.values = values
+	if s.phaseKnown != nil {
+		if err := s.checkPhaseFlags(); err != nil {
+			return nil, inputErr(err)
+		}
+	}
+
+	fields := make(starlark.StringDict, len(values))
+	recorded := make(map[string]any, len(values))
+	for name, v := range values {
+		sv, err := fromGo(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", b.Name(), name, err)
+		}
+		fields[name] = sv
+		if secretParam(name) && !isZero(v) {
+			if str, ok := v.(string); ok {
+				s.env.RegisterSecret(str)
+			}
+			recorded[name] = Redacted
+		} else {
+			recorded[name] = v
+		}
+	}
+	s.env.Plan().Params = recorded
+	st := starlarkstruct.FromStringDict(starlark.String("params"), fields)
+	st.Freeze()
+	return st, nil
+}
+
+// secretParam says whether a parameter's value is kept out of plans and
+// output. A name is secret when one of its words (split on "_") is token,
+// key, secret or password, unless its last word marks metadata about the
+// secret (token_ttl, token_usages) rather than the secret itself. This is
+// narrower than "contains key" so token_ttl stays visible in the plan.
+func secretParam(name string) bool {
+	words := strings.Split(strings.ToLower(name), "_")
+	switch words[len(words)-1] {
+	case "ttl", "usages", "groups", "description", "algorithm", "validity":
+		return false
+	}
+	for _, w := range words {
+		switch w {
+		case "token", "tokens", "key", "keys", "secret", "secrets", "password":
+			return true
+		}
+	}
+	return false
+}
+
+func isZero(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case string:
+		return v == ""
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
+}
+
+// declaredNames lists the declared parameters, sorted.
+func (s *runState) declaredNames() []string {
+	names := make([]string, 0, len(s.decls))
+	for n := range s.decls {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,224 @@
+package runtime
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const paramsRecipe = `
+cfg = params(
+    bind_port = param(6443, "API server port"),
+    pod_subnet = param("", "pod CIDR"),
+    cert_sans = param([], "extra SANs"),
+    extra_args = param({}, "flags"),
+    upload_certs = param(False, "upload certs"),
+    taints = param(None, "node taints", type = "list"),
+    algo = param("RSA-2048", "key algorithm", choices = ["RSA-2048", "ECDSA-P256"]),
+    token = param("", "bootstrap token"),
+    token_ttl = param("24h", "token lifetime"),
+    ignore_preflight_errors = param([], "checks to ignore"),
+    skip_phases = param([], "phases to skip"),
+)
+info("port=%r subnet=%r sans=%r args=%r upload=%r taints=%r algo=%r" % (
+    cfg.bind_port, cfg.pod_subnet, cfg.cert_sans, cfg.extra_args, cfg.upload_certs, cfg.taints, cfg.algo))
+`
+
+func TestParamsDefaults(t *testing.T) {
+	r := mustRun(t, runFiles(t, map[string]string{"main.star": paramsRecipe}, Options{}))
+	want := `port=6443 subnet="" sans=[] args={} upload=False taints=None algo="RSA-2048"`
+	if !strings.Contains(r.out, want) {
+		t.Errorf("output:\n%s\nwant %s", r.out, want)
+	}
+}
+
+func TestParamsLayers(t *testing.T) {
+	values := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(values, []byte("bind_port: 7000\npod_subnet: 10.1.0.0/16\ncert_sans: [a.example]\ntaints: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mustRun(t, runFiles(t, map[string]string{"main.star": paramsRecipe}, Options{
+		ConfigParams: map[string]any{
+			"bind_port": int32(6000), "pod_subnet": "10.0.0.0/16", "extra_args": map[string]string{"v": "2"},
+			"upload_certs": true,
+		},
+		ConfigSources: map[string]string{"bind_port": "InitConfiguration.localAPIEndpoint.bindPort"},
+		ValuesFile:    values,
+		Set:           []string{"bind_port=8000", "cert_sans=b.example, c.example", "algo=ECDSA-P256", "token=abcdef.0123456789abcdef"},
+	}))
+	want := `port=8000 subnet="10.1.0.0/16" sans=["b.example", "c.example"] args={"v": "2"} upload=True taints=[] algo="ECDSA-P256"`
+	if !strings.Contains(r.out, want) {
+		t.Errorf("output:\n%s\nwant %s", r.out, want)
+	}
+	wantParams := map[string]any{
+		"bind_port": int64(8000), "pod_subnet": "10.1.0.0/16", "cert_sans": []any{"b.example", "c.example"},
+		"extra_args": map[string]any{"v": "2"}, "upload_certs": true, "taints": []any{}, "algo": "ECDSA-P256",
+		"token": Redacted, "token_ttl": "24h", "ignore_preflight_errors": []any{}, "skip_phases": []any{},
+	}
+	if d := cmp.Diff(wantParams, r.plan.Params); d != "" {
+		t.Errorf("plan params (-want +got):\n%s", d)
+	}
+	data, err := MarshalPlan(r.plan, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "0123456789abcdef") {
+		t.Errorf("token leaked into plan:\n%s", data)
+	}
+}
+
+func TestParamsSetTypes(t *testing.T) {
+	for _, tc := range []struct {
+		set  string
+		want string
+	}{
+		{"extra_args={a: 1, b: x}", `args={"a": 1, "b": "x"}`},
+		{"extra_args=a=1,b=x=y", `args={"a": "1", "b": "x=y"}`},
+		{"cert_sans=[x, 2]", `sans=["x", 2]`},
+		{"cert_sans=", `sans=[]`},
+		{"upload_certs=TRUE", `upload=True`},
+		{"bind_port= 42", `port=42`},
+	} {
+		r := mustRun(t, runFiles(t, map[string]string{"main.star": paramsRecipe}, Options{Set: []string{tc.set}}))
+		if !strings.Contains(r.out, tc.want) {
+			t.Errorf("--set %s: output\n%s\nwant %s", tc.set, r.out, tc.want)
+		}
+	}
+}
+
+func TestParamsErrors(t *testing.T) {
+	values := func(content string) string {
+		p := filepath.Join(t.TempDir(), "v.yaml")
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want []string
+	}{
+		{"set int", Options{Set: []string{"bind_port=abc"}}, []string{`--set bind_port=abc: parameter bind_port is an int: "abc" is not an integer`}},
+		{"set bool", Options{Set: []string{"upload_certs=yes"}}, []string{"parameter upload_certs is a bool", `"yes" is not true or false`}},
+		{"set choice", Options{Set: []string{"algo=DSA"}}, []string{`"DSA" is not one of ["RSA-2048","ECDSA-P256"]`}},
+		{"set no equals", Options{Set: []string{"bind_port"}}, []string{"want key=value"}},
+		{"set unknown", Options{Set: []string{"bind_prot=1"}}, []string{`unknown parameter "bind_prot" (did you mean "bind_port"?)`, "declares: algo, bind_port"}},
+		{"set unknown far", Options{Set: []string{"zzz=1"}}, []string{`unknown parameter "zzz"; recipe`}},
+		{"set bad dict", Options{Set: []string{"extra_args=novalue"}}, []string{"want k=v,k2=v2"}},
+		{"values type", Options{ValuesFile: values("bind_port: '6443'\n")}, []string{"v.yaml: bind_port: parameter bind_port is an int, got string \"6443\""}},
+		{"values string", Options{ValuesFile: values("pod_subnet: 10\n")}, []string{"parameter pod_subnet is a string, got int 10 (quote it in YAML)"}},
+		{"values unknown", Options{ValuesFile: values("pod_subnets: x\n")}, []string{`unknown parameter "pod_subnets" (did you mean "pod_subnet"?)`}},
+		{"values not map", Options{ValuesFile: values("- a\n")}, []string{"want a YAML map", "got list"}},
+		{"values null", Options{ValuesFile: values("bind_port: null\n")}, []string{"bind_port cannot be null"}},
+		{"values dup", Options{ValuesFile: values("bind_port: 1\nbind_port: 2\n")}, []string{"not valid YAML"}},
+		{"values missing", Options{ValuesFile: "/nonexistent/v.yaml"}, []string{"--values /nonexistent/v.yaml", "no such file"}},
+		{"config undeclared", Options{
+			ConfigParams:  map[string]any{"service_subnet": "10.96.0.0/12"},
+			ConfigSources: map[string]string{"service_subnet": "ClusterConfiguration.networking.serviceSubnet"},
+		}, []string{"kubeadm field ClusterConfiguration.networking.serviceSubnet sets parameter service_subnet, which recipe", "does not declare"}},
+		{"config type", Options{
+			ConfigParams:  map[string]any{"bind_port": "x"},
+			ConfigSources: map[string]string{"bind_port": "InitConfiguration.localAPIEndpoint.bindPort"},
+		}, []string{"--config: kubeadm field InitConfiguration.localAPIEndpoint.bindPort: parameter bind_port is an int, got string"}},
+		{"ignore all with others", Options{IgnorePreflightErrors: []string{"all", "Swap"}}, []string{`"all" ignores every check`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runFiles(t, map[string]string{"main.star": paramsRecipe}, tc.opts)
+			wantErr(t, r.err, tc.want...)
+		})
+	}
+}
+
+func TestIgnorePreflightErrorsMerged(t *testing.T) {
+	r := mustRun(t, runFiles(t, map[string]string{"main.star": paramsRecipe + "info('ignore=%r' % cfg.ignore_preflight_errors)\n"}, Options{
+		Set:                   []string{"ignore_preflight_errors=NumCPU,swap"},
+		IgnorePreflightErrors: []string{"Swap", "Mem"},
+	}))
+	if !strings.Contains(r.out, `ignore=["numcpu", "swap", "mem"]`) {
+		t.Errorf("output:\n%s", r.out)
+	}
+	r = runFiles(t, map[string]string{"main.star": `params(a = param(1, "a"))`}, Options{IgnorePreflightErrors: []string{"all"}})
+	wantErr(t, r.err, "does not declare a list parameter ignore_preflight_errors")
+}
+
+func TestParamDeclarationErrors(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`params(a = param(None, "x"))`, "default is None, so type= is required"},
+		{`params(a = param(1.5, "x"))`, "float parameters are not supported"},
+		{`params(a = param(1, ""))`, "doc is empty"},
+		{`params(a = param(1, "x", type = "string"))`, `default 1 is an int but type="string"`},
+		{`params(a = param(1, "x", type = "number"))`, `type "number" is not one of`},
+		{`params(a = param("c", "x", choices = ["a", "b"]))`, `default "c" is not among the choices`},
+		{`params(a = 1)`, "a: got int, want param(default, doc, ...)"},
+		{`params(a = param(1, "a"))` + "\n" + `params(b = param(1, "b"))`, "params: called twice"},
+		{`load("m.star", "x")`, "only the main recipe"},
+	} {
+		r := runFiles(t, map[string]string{"main.star": tc.src, "m.star": `x = params()`}, Options{})
+		wantErr(t, r.err, tc.want)
+	}
+}
+
+func TestUnconsumedInputs(t *testing.T) {
+	r := runFiles(t, map[string]string{"main.star": `info("no params")`}, Options{Set: []string{"a=1"}})
+	wantErr(t, r.err, "--set a=1: recipe", "declares no parameters")
+	r = runFiles(t, map[string]string{"main.star": `info("no phases")`}, Options{Phases: []string{"x"}})
+	wantErr(t, r.err, "declares no phases")
+}
+
+func TestParamsStructFrozen(t *testing.T) {
+	r := runFiles(t, map[string]string{"main.star": `
+cfg = params(d = param({"a": 1}, "a dict"))
+cfg.d["b"] = 2
+`}, Options{})
+	wantErr(t, r.err, "frozen", "main.star:3")
+}
+
+func TestSecretParamNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"token": true, "certificate_key": true, "etcd_external_key": true, "bootstrap_secret": true,
+		"token_ttl": false, "token_usages": false, "pod_subnet": false, "keyless": false, "api_keys": true,
+	} {
+		if got := secretParam(name); got != want {
+			t.Errorf("secretParam(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestNearest(t *testing.T) {
+	names := []string{"name", "bind_port", "pod_subnet", "service_subnet"}
+	for in, want := range map[string]string{"nmae": "name", "bind_prot": "bind_port", "podsubnet": "pod_subnet", "xyz": "", "Service_Subnet": "service_subnet"} {
+		if got := nearest(in, names); got != want {
+			t.Errorf("nearest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestConfigWarningsAndSecrets(t *testing.T) {
+	r := mustRun(t, runFiles(t, map[string]string{"main.star": `
+cfg = params(token = param("", "bootstrap token"))
+output("kubeadm join --token " + cfg.token)
+`}, Options{
+		ConfigParams:   map[string]any{"token": "abcdef.0123456789abcdef"},
+		ConfigSources:  map[string]string{"token": "InitConfiguration.bootstrapTokens[0].token"},
+		ConfigSecrets:  []string{"abcdef.0123456789abcdef"},
+		ConfigWarnings: []string{"InitConfiguration.timeouts.discovery has no effect"},
+	}))
+	if strings.Contains(r.out, "0123456789abcdef") || !strings.Contains(r.out, "kubeadm join --token <redacted>") {
+		t.Errorf("secret from --config not redacted:\n%s", r.out)
+	}
+	if !strings.Contains(r.out, "[WARNING] --config: InitConfiguration.timeouts.discovery has no effect") || !strings.Contains(r.out, "; 1 warning") {
+		t.Errorf("config warning not printed:\n%s", r.out)
+	}
+}
+
+func TestInputErrorsHaveNoBacktrace(t *testing.T) {
+	r := runFiles(t, map[string]string{"main.star": paramsRecipe}, Options{Set: []string{"bind_port=x"}})
+	wantErr(t, r.err, "--set bind_port=x")
+	if strings.Contains(r.err.Error(), "Traceback") || strings.Contains(r.out, "[summary]") {
+		t.Errorf("error %q / output %q", r.err, r.out)
+	}
+}

@@ -1,0 +1,327 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// resolveParams layers the parameter values: default <- --config <-
+// --values <- --set, then merges --ignore-preflight-errors. Each value is
+// checked against the declared type where it enters, so the error names
+// the layer the operator must fix.
+func (s *runState) resolveParams() (map[string]any, error) {
+	o := s.opts
+	vals := make(map[string]any, len(s.decls))
+	for name, d := range s.decls {
+		vals[name] = d.goDef
+	}
+
+	// --config: values mapped from a kubeadm configuration.
+	for _, name := range sortedKeys(o.ConfigParams) {
+		field := o.ConfigSources[name]
+		if field == "" {
+			field = "(unknown field)"
+		}
+		d, ok := s.decls[name]
+		if !ok {
+			return nil, fmt.Errorf("--config: kubeadm field %s sets parameter %s, which recipe %s does not declare; remove the field from the config or declare %s in the recipe's params()", field, name, o.Recipe, name)
+		}
+		v, err := canonical(o.ConfigParams[name])
+		if err == nil {
+			v, err = coerce(name, d, v)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--config: kubeadm field %s: %v", field, err)
+		}
+		vals[name] = v
+	}
+
+	// --values FILE: a YAML map of parameter values.
+	if o.ValuesFile != "" {
+		data, err := os.ReadFile(o.ValuesFile)
+		if err != nil {
+			return nil, fmt.Errorf("--values %s: %w", o.ValuesFile, unwrapPathError(err))
+		}
+		doc, err := decodeYAML(data)
+		if err != nil {
+			return nil, fmt.Errorf("--values %s: not valid YAML: %v", o.ValuesFile, err)
+		}
+		m, ok := doc.(map[string]any)
+		if doc != nil && !ok {
+			return nil, fmt.Errorf("--values %s: want a YAML map of parameter: value, got %s", o.ValuesFile, kindOf(doc))
+		}
+		for _, name := range sortedKeys(m) {
+			d, ok := s.decls[name]
+			if !ok {
+				return nil, fmt.Errorf("--values %s: %s", o.ValuesFile, s.unknownParam(name))
+			}
+			v, err := coerce(name, d, m[name])
+			if err != nil {
+				return nil, fmt.Errorf("--values %s: %s: %v", o.ValuesFile, name, err)
+			}
+			vals[name] = v
+		}
+	}
+
+	// --set key=value, in order: a later --set of the same key wins.
+	for _, kv := range o.Set {
+		name, raw, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("--set %s: want key=value, e.g. --set pod_subnet=10.244.0.0/16", kv)
+		}
+		d, ok := s.decls[name]
+		if !ok {
+			// Only the key: the value of a mistyped key may be a secret.
+			return nil, fmt.Errorf("--set %s=...: %s", name, s.unknownParam(name))
+		}
+		v, err := parseSet(d, raw)
+		if err == nil && d.choices != nil && !inChoices(d, v) {
+			err = fmt.Errorf("%s is not one of %s", show(v), show(d.choices))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--set %s: parameter %s is %s %s: %v", kv, name, article(d.typ), d.typ, err)
+		}
+		vals[name] = v
+	}
+
+	if len(o.IgnorePreflightErrors) > 0 {
+		merged, err := s.mergeIgnoreErrors(vals)
+		if err != nil {
+			return nil, err
+		}
+		vals["ignore_preflight_errors"] = merged
+	}
+	return vals, nil
+}
+
+// mergeIgnoreErrors unions the flag with the parameter, lower-cased and
+// de-duplicated, and refuses "all" next to other names, as kubeadm does.
+func (s *runState) mergeIgnoreErrors(vals map[string]any) ([]any, error) {
+	d, ok := s.decls["ignore_preflight_errors"]
+	if !ok || d.typ != "list" {
+		return nil, fmt.Errorf("--ignore-preflight-errors: recipe %s does not declare a list parameter ignore_preflight_errors, so it cannot honour the flag", s.opts.Recipe)
+	}
+	var merged []any
+	seen := map[string]bool{}
+	prev, _ := vals["ignore_preflight_errors"].([]any)
+	for _, x := range prev {
+		if str, ok := x.(string); ok {
+			item := strings.ToLower(strings.TrimSpace(str))
+			if item != "" && !seen[item] {
+				seen[item] = true
+				merged = append(merged, item)
+			}
+		}
+	}
+	for _, item := range s.opts.IgnorePreflightErrors {
+		item = strings.ToLower(strings.TrimSpace(item))
+		if item == "" || seen[item] {
+			continue
+		}
+		seen[item] = true
+		merged = append(merged, item)
+	}
+	if seen["all"] && len(merged) > 1 {
+		return nil, fmt.Errorf("--ignore-preflight-errors: \"all\" ignores every check; do not list it with other names (%s)", show(merged))
+	}
+	return merged, nil
+}
+
+// unknownParam describes a key the recipe does not declare.
+func (s *runState) unknownParam(name string) string {
+	names := s.declaredNames()
+	msg := fmt.Sprintf("unknown parameter %q%s", name, didYouMean(name, names))
+	if len(names) == 0 {
+		return msg + fmt.Sprintf("; recipe %s declares no parameters", s.opts.Recipe)
+	}
+	return msg + fmt.Sprintf("; recipe %s declares: %s", s.opts.Recipe, strings.Join(names, ", "))
+}
+
+// canonical turns any Go value (ints of every width, []string, structs
+// with json tags...) into the plain data YAML decoding produces, so the
+// config package may hand over natural Go types.
+func canonical(v any) (any, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	return normalizeNumbers(out)
+}
+
+// coerce checks a data value (from YAML or a kubeadm config) against the
+// declaration. null is accepted only for parameters whose default is None
+// (None there means "derive it", e.g. taints).
+func coerce(name string, d *paramDecl, v any) (any, error) {
+	if v == nil {
+		if d.goDef == nil {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("parameter %s cannot be null (it is %s %s, default %s)", name, article(d.typ), d.typ, show(d.goDef))
+	}
+	if err := checkType(d, v); err != nil {
+		return nil, fmt.Errorf("parameter %s is %s %s, got %s", name, article(d.typ), d.typ, err)
+	}
+	if d.choices != nil && !inChoices(d, v) {
+		return nil, fmt.Errorf("parameter %s: %s is not one of %s", name, show(v), show(d.choices))
+	}
+	return v, nil
+}
+
+// checkType reports v's kind and value when it does not fit d.typ.
+func checkType(d *paramDecl, v any) error {
+	ok := false
+	switch d.typ {
+	case "string":
+		_, ok = v.(string)
+	case "int":
+		_, ok = v.(int64)
+	case "bool":
+		_, ok = v.(bool)
+	case "list":
+		_, ok = v.([]any)
+	case "dict":
+		_, ok = v.(map[string]any)
+	}
+	if ok {
+		return nil
+	}
+	hint := ""
+	if d.typ == "string" {
+		hint = " (quote it in YAML)"
+	}
+	return fmt.Errorf("%s %s%s", kindOf(v), show(v), hint)
+}
+
+func inChoices(d *paramDecl, v any) bool {
+	for _, c := range d.choices {
+		if reflect.DeepEqual(c, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseSet parses the value of --set key=value for the declared type:
+// list = comma-separated strings or a YAML/JSON flow list ("[...]"),
+// dict = k=v,k2=v2 or a YAML/JSON flow map ("{...}"), bool = true/false,
+// int = decimal.
+func parseSet(d *paramDecl, raw string) (any, error) {
+	switch d.typ {
+	case "string":
+		return raw, nil
+	case "int":
+		i, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an integer", raw)
+		}
+		return i, nil
+	case "bool":
+		switch strings.ToLower(strings.TrimSpace(raw)) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		return nil, fmt.Errorf("%q is not true or false", raw)
+	case "list":
+		t := strings.TrimSpace(raw)
+		if t == "" {
+			return []any{}, nil
+		}
+		if strings.HasPrefix(t, "[") {
+			v, err := decodeYAML([]byte(t))
+			l, ok := v.([]any)
+			if err != nil || !ok {
+				return nil, fmt.Errorf("%q is not a YAML/JSON list", raw)
+			}
+			return l, nil
+		}
+		var out []any
+		for _, item := range strings.Split(t, ",") {
+			out = append(out, strings.TrimSpace(item))
+		}
+		return out, nil
+	case "dict":
+		t := strings.TrimSpace(raw)
+		if t == "" {
+			return map[string]any{}, nil
+		}
+		if strings.HasPrefix(t, "{") {
+			v, err := decodeYAML([]byte(t))
+			m, ok := v.(map[string]any)
+			if err != nil || !ok {
+				return nil, fmt.Errorf("%q is not a YAML/JSON map", raw)
+			}
+			return m, nil
+		}
+		out := map[string]any{}
+		for _, item := range strings.Split(t, ",") {
+			k, v, ok := strings.Cut(item, "=")
+			k = strings.TrimSpace(k)
+			if !ok || k == "" {
+				return nil, fmt.Errorf("%q: want k=v,k2=v2 or a YAML flow map such as {k: v}", item)
+			}
+			out[k] = strings.TrimSpace(v)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unknown parameter type %q", d.typ)
+}
+
+// kindOf names a data value's kind for messages.
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case int64:
+		return "int"
+	case float64:
+		return "float"
+	case bool:
+		return "bool"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "map"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// show renders a data value compactly (JSON) for messages.
+func show(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func article(typ string) string {
+	if typ == "int" {
+		return "an"
+	}
+	return "a"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

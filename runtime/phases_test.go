@@ -1,0 +1,166 @@
+package runtime
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const phasesRecipe = `
+phases(["preflight", "certs", "certs/ca", "certs/apiserver", "kubeconfig", "kubeconfig/admin"])
+
+def certs():
+    touch("/certs/begin")
+    phase("ca", lambda: touch("/certs/ca"))
+    phase("apiserver", lambda: touch("/certs/apiserver"))
+    return "certs done"
+
+def kubeconfig():
+    phase("admin", lambda: touch("/kubeconfig/admin"))
+
+phase("preflight", lambda: touch("/preflight"))
+r = phase("certs", certs)
+info("certs returned %r" % r)
+phase("kubeconfig", kubeconfig)
+`
+
+func ranPhases(p *Plan) []string {
+	var out []string
+	for _, ph := range p.Phases {
+		if ph.Ran {
+			out = append(out, ph.Name)
+		}
+	}
+	return out
+}
+
+func targets(p *Plan) []string {
+	var out []string
+	for _, a := range p.Actions {
+		out = append(out, a.Phase+" "+a.Target)
+	}
+	return out
+}
+
+func TestPhaseSelection(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		phases, skips []string
+		wantRan       []string
+		wantTargets   []string
+	}{
+		{
+			name:    "all",
+			wantRan: []string{"preflight", "certs", "certs/ca", "certs/apiserver", "kubeconfig", "kubeconfig/admin"},
+			wantTargets: []string{"preflight /preflight", "certs /certs/begin", "certs/ca /certs/ca",
+				"certs/apiserver /certs/apiserver", "kubeconfig/admin /kubeconfig/admin"},
+		},
+		{
+			name:        "select child: ancestor runs, siblings do not",
+			phases:      []string{"certs/ca"},
+			wantRan:     []string{"certs", "certs/ca"},
+			wantTargets: []string{"certs /certs/begin", "certs/ca /certs/ca"},
+		},
+		{
+			name:        "select parent: all children",
+			phases:      []string{"certs"},
+			wantRan:     []string{"certs", "certs/ca", "certs/apiserver"},
+			wantTargets: []string{"certs /certs/begin", "certs/ca /certs/ca", "certs/apiserver /certs/apiserver"},
+		},
+		{
+			name:        "skip parent removes children",
+			skips:       []string{"certs", "preflight"},
+			wantRan:     []string{"kubeconfig", "kubeconfig/admin"},
+			wantTargets: []string{"kubeconfig/admin /kubeconfig/admin"},
+		},
+		{
+			name:        "select and skip",
+			phases:      []string{"certs"},
+			skips:       []string{"certs/apiserver"},
+			wantRan:     []string{"certs", "certs/ca"},
+			wantTargets: []string{"certs /certs/begin", "certs/ca /certs/ca"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mustRun(t, runFiles(t, map[string]string{"main.star": phasesRecipe}, Options{Phases: tc.phases, SkipPhases: tc.skips, Verbose: 1}))
+			if d := cmp.Diff(tc.wantRan, ranPhases(r.plan)); d != "" {
+				t.Errorf("ran phases (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.wantTargets, targets(r.plan)); d != "" {
+				t.Errorf("actions (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestPhaseReturnsResultOrNone(t *testing.T) {
+	r := mustRun(t, runFiles(t, map[string]string{"main.star": phasesRecipe}, Options{}))
+	if !strings.Contains(r.out, `[kubelark] certs returned "certs done"`) {
+		t.Errorf("output:\n%s", r.out)
+	}
+	r = mustRun(t, runFiles(t, map[string]string{"main.star": phasesRecipe}, Options{SkipPhases: []string{"certs"}, Verbose: 1}))
+	if !strings.Contains(r.out, "certs returned None") || !strings.Contains(r.out, "[phase] certs: skipped by --skip-phases certs") {
+		t.Errorf("output:\n%s", r.out)
+	}
+}
+
+func TestPhaseLinePrefix(t *testing.T) {
+	r := mustRun(t, runFiles(t, map[string]string{"main.star": phasesRecipe}, Options{}))
+	if !strings.Contains(r.out, "[certs] created file /certs/ca (0644)") {
+		t.Errorf("action lines are not prefixed by the top phase:\n%s", r.out)
+	}
+	if strings.Contains(r.out, "[phase]") {
+		t.Errorf("[phase] lines printed without -v:\n%s", r.out)
+	}
+}
+
+func TestPhaseUnknownFlags(t *testing.T) {
+	src := `touch("/before")` + "\n" + phasesRecipe
+	for _, tc := range []struct {
+		opts Options
+		want []string
+	}{
+		{Options{Phases: []string{"cert"}}, []string{`--phases cert: unknown phase (did you mean "certs"?)`, "has phases: preflight, certs, certs/ca"}},
+		{Options{SkipPhases: []string{"certs/sa"}}, []string{"--skip-phases certs/sa: unknown phase"}},
+	} {
+		r := runFiles(t, map[string]string{"main.star": src}, tc.opts)
+		wantErr(t, r.err, tc.want...)
+		if strings.Contains(r.err.Error(), "Traceback") {
+			t.Errorf("an input error carries a recipe backtrace: %v", r.err)
+		}
+		if len(r.plan.Actions) != 1 {
+			t.Errorf("the error came after work began: %v", targets(r.plan))
+		}
+	}
+}
+
+func TestSkipPhasesParam(t *testing.T) {
+	src := `cfg = params(skip_phases = param([], "phases to skip"))` + "\n" + phasesRecipe
+	r := mustRun(t, runFiles(t, map[string]string{"main.star": src}, Options{Set: []string{"skip_phases=certs,kubeconfig"}}))
+	if d := cmp.Diff([]string{"preflight"}, ranPhases(r.plan)); d != "" {
+		t.Errorf("ran (-want +got):\n%s", d)
+	}
+	// The flag overrides the parameter, as in kubeadm.
+	r = mustRun(t, runFiles(t, map[string]string{"main.star": src}, Options{Set: []string{"skip_phases=certs"}, SkipPhases: []string{"preflight"}}))
+	if d := cmp.Diff([]string{"certs", "certs/ca", "certs/apiserver", "kubeconfig", "kubeconfig/admin"}, ranPhases(r.plan)); d != "" {
+		t.Errorf("ran (-want +got):\n%s", d)
+	}
+	r = runFiles(t, map[string]string{"main.star": src}, Options{Set: []string{"skip_phases=bogus"}})
+	wantErr(t, r.err, "parameter skip_phases bogus: unknown phase")
+}
+
+func TestPhaseDeclarationErrors(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`phase("x", lambda: None)`, "no phases declared"},
+		{`phases(["a"])` + "\n" + `phase("b", lambda: None)`, `"b" is not a declared phase`},
+		{`phases(["a/b", "a"])`, `"a/b" comes before its parent "a"`},
+		{`phases(["a", "a"])`, `"a" is declared twice`},
+		{`phases(["a/"])`, "is not a phase path"},
+		{`phases(["a"])` + "\n" + `phases(["a"])`, "called twice"},
+		{`phases(["certs", "certs/ca"])` + "\n" + `phase("certs", lambda: phase("cs", lambda: 1))`, `"certs/cs" is not a declared phase (did you mean "certs/ca"?)`},
+	} {
+		r := runFiles(t, map[string]string{"main.star": tc.src}, Options{})
+		wantErr(t, r.err, tc.want)
+	}
+}

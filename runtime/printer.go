@@ -1,0 +1,104 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// resultOrder is the order of counts in the summary line.
+var resultOrder = []string{"created", "updated", "unchanged", "deleted", "absent", "performed", "recorded", "skipped"}
+
+// WriteSummary prints the end-of-run lines: counts of action results,
+// warnings, and the dry-run notice.
+func WriteSummary(w io.Writer, p *Plan, warnings int, failed bool) {
+	counts := map[string]int{}
+	var other []string
+	for _, a := range p.Actions {
+		if counts[a.Result] == 0 && !contains(resultOrder, a.Result) {
+			other = append(other, a.Result)
+		}
+		counts[a.Result]++
+	}
+	var parts []string
+	for _, r := range append(append([]string(nil), resultOrder...), other...) {
+		if n := counts[r]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, r))
+		}
+	}
+	line := "no actions"
+	if len(parts) > 0 {
+		line = strings.Join(parts, ", ")
+	}
+	if warnings == 1 {
+		line += "; 1 warning"
+	} else if warnings > 1 {
+		line += fmt.Sprintf("; %d warnings", warnings)
+	}
+	if failed {
+		line = "run failed after: " + line
+	}
+	fmt.Fprintf(w, "[summary] %s\n", line)
+	if p.DryRun {
+		fmt.Fprintln(w, "[summary] dry run: nothing on this machine was changed; the plan shows what a real run would do")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// MarshalPlan renders p as indented JSON and passes the whole text through
+// redact, so a secret that slipped into any field still never reaches a
+// plan file. HTML escaping is off so "<redacted>" reads as such.
+func MarshalPlan(p *Plan, redact func(string) string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		return nil, err
+	}
+	if redact == nil {
+		return buf.Bytes(), nil
+	}
+	return []byte(redact(buf.String())), nil
+}
+
+// writePlanOutputs prints the summary and writes the plan JSON where the
+// options ask. It runs after success and after failure alike.
+func writePlanOutputs(opts *Options, env *Env, plan *Plan, runErr error, out io.Writer) error {
+	// A run that failed before doing anything (a typo in --set) gets no
+	// summary: the error alone says it all.
+	if runErr == nil || len(plan.Actions) > 0 {
+		WriteSummary(out, plan, len(env.Warnings()), runErr != nil)
+	}
+	if opts.JSON == nil && opts.PlanFile == "" {
+		return nil
+	}
+	data, err := MarshalPlan(plan, env.Redact)
+	if err != nil {
+		return fmt.Errorf("encoding the plan: %w", err)
+	}
+	if opts.JSON != nil {
+		if _, err := opts.JSON.Write(data); err != nil {
+			return fmt.Errorf("writing the plan: %w", err)
+		}
+	}
+	if opts.PlanFile != "" {
+		// 0600: a plan is free of secrets by construction, but it maps the
+		// cluster's PKI and is for the operator's eyes first.
+		if err := os.WriteFile(opts.PlanFile, data, 0o600); err != nil {
+			return fmt.Errorf("--plan %s: %w", opts.PlanFile, err)
+		}
+	}
+	return nil
+}
