@@ -15,9 +15,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +34,7 @@ import (
 	"github.com/kubelark/kubelark/builtins"
 	"github.com/kubelark/kubelark/runtime"
 	"github.com/kubelark/kubelark/runtime/host"
+	"github.com/kubelark/kubelark/runtime/kubeadmconfig"
 	"github.com/kubelark/kubelark/stdlib"
 )
 
@@ -72,6 +76,12 @@ type apiRun struct {
 
 func runAPI(t *testing.T, setup func(*host.Fake), set ...string) *apiRun {
 	t.Helper()
+	return runAPIValues(t, setup, "", set...)
+}
+
+// runAPIValues is runAPI with a --values file.
+func runAPIValues(t *testing.T, setup func(*host.Fake), values string, set ...string) *apiRun {
+	t.Helper()
 	f := host.NewFake()
 	f.FDryRun = true
 	if setup != nil {
@@ -79,13 +89,14 @@ func runAPI(t *testing.T, setup func(*host.Fake), set ...string) *apiRun {
 	}
 	var out bytes.Buffer
 	plan, err := runtime.Run(context.Background(), runtime.Options{
-		Recipe:   apiRecipe,
-		StdlibFS: stdlib.FS,
-		Set:      set,
-		DryRun:   true,
-		Host:     f,
-		Registry: registry(),
-		Out:      &out,
+		Recipe:     apiRecipe,
+		StdlibFS:   stdlib.FS,
+		Set:        set,
+		ValuesFile: values,
+		DryRun:     true,
+		Host:       f,
+		Registry:   registry(),
+		Out:        &out,
 	})
 	if err != nil {
 		t.Fatalf("init_api.star failed: %v\noutput:\n%s", err, out.String())
@@ -666,4 +677,86 @@ func loadStdlib(thread *starlark.Thread, module string, pre starlark.StringDict)
 		return nil, err
 	}
 	return starlark.ExecFile(thread, name, src, pre)
+}
+
+// TestClusterConfigurationRoundTrip feeds the uploaded ClusterConfiguration
+// back through runtime/kubeadmconfig, the strict v1beta4 decoder of
+// --config: every field name and shape must be what kubeadm accepts, and
+// must map back to the parameter values the run used.
+func TestClusterConfigurationRoundTrip(t *testing.T) {
+	values := filepath.Join(t.TempDir(), "values.yaml")
+	params := map[string]any{
+		"kubernetes_version":            "v1.36.3",
+		"control_plane_endpoint":        "lb.example.com:7443",
+		"cluster_name":                  "prod",
+		"service_subnet":                "10.96.0.0/12,fd00:10:96::/112",
+		"pod_subnet":                    "10.244.0.0/16,fd00:10:244::/56",
+		"dns_domain":                    "example.internal",
+		"cert_sans":                     []any{"api.example.com", "10.0.0.100"},
+		"image_repository":              "registry.example.com/k8s",
+		"encryption_algorithm":          "ECDSA-P256",
+		"certificate_validity":          "720h",
+		"ca_certificate_validity":       "43800h",
+		"cert_dir":                      "/etc/kubernetes/pki",
+		"etcd_data_dir":                 "/data/etcd",
+		"etcd_extra_args":               map[string]any{"quota-backend-bytes": "8589934592"},
+		"etcd_extra_envs":               []any{map[string]any{"name": "GOMAXPROCS", "value": "2"}},
+		"etcd_server_cert_sans":         []any{"etcd.example.com"},
+		"etcd_peer_cert_sans":           []any{"10.0.0.11"},
+		"apiserver_extra_args":          map[string]any{"audit-log-maxage": "7", "v": "2"},
+		"apiserver_extra_volumes":       []any{map[string]any{"name": "audit", "hostPath": "/var/log/audit", "mountPath": "/var/log/audit", "readOnly": false, "pathType": "DirectoryOrCreate"}},
+		"apiserver_extra_envs":          []any{map[string]any{"name": "NODE_IP", "valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "status.hostIP"}}}},
+		"controller_manager_extra_args": map[string]any{"node-monitor-grace-period": "20s"},
+		"scheduler_extra_args":          map[string]any{"bind-address": "0.0.0.0"},
+		"dns_image_repository":          "registry.example.com/dns",
+		"dns_image_tag":                 "v1.14.1",
+	}
+	data, err := yaml.Marshal(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(values, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runAPIValues(t, func(f *host.Fake) { f.FIP = "10.0.0.10" }, values)
+	cc := str(t, r.object(t, "v1/ConfigMap/kube-system/kubeadm-config"), "data", "ClusterConfiguration")
+	res, err := kubeadmconfig.Load([]byte(cc))
+	if err != nil {
+		t.Fatalf("the uploaded ClusterConfiguration does not decode as kubeadm v1beta4: %v\n%s", err, cc)
+	}
+	normalized := map[string]any{
+		"certificate_validity":    "720h0m0s",
+		"ca_certificate_validity": "43800h0m0s",
+		// kubeadm's SetDefaults_EnvVar fills in fieldRef.apiVersion.
+		"apiserver_extra_envs": []any{map[string]any{"name": "NODE_IP", "valueFrom": map[string]any{"fieldRef": map[string]any{"apiVersion": "v1", "fieldPath": "status.hostIP"}}}},
+		"dns_image_repository": "registry.example.com/dns",
+	}
+	for k, v := range params {
+		want := v
+		if n, ok := normalized[k]; ok {
+			want = n
+		}
+		got, ok := res.Params[k]
+		if !ok {
+			t.Errorf("%s: not in the uploaded ClusterConfiguration", k)
+			continue
+		}
+		if diff := cmp.Diff(jsonNorm(t, want), jsonNorm(t, got)); diff != "" {
+			t.Errorf("%s (-sent +uploaded):\n%s", k, diff)
+		}
+	}
+}
+
+// jsonNorm makes values comparable across YAML/JSON decoders.
+func jsonNorm(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
