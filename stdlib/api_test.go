@@ -643,19 +643,9 @@ users:
 			f := host.NewFake()
 			f.Put("/etc/kubernetes/admin.conf", []byte(conf), 0o600)
 			f.Put("/etc/kubernetes/pki/ca.crt", []byte(caPEM), 0o644)
-			var out bytes.Buffer
-			thread := &starlark.Thread{Name: "test"}
-			runtime.NewEnv(context.Background(), f, nil, &out).Attach(thread)
-			pre := runtime.Predeclared(registry())
-			thread.Load = func(th *starlark.Thread, module string) (starlark.StringDict, error) {
-				return loadStdlib(th, module, pre)
-			}
-			globals, err := starlark.ExecFile(thread, "test.star", `load("bootstrap.star", "bootstrap")
+			globals := execModule(t, f, `load("bootstrap.star", "bootstrap")
 got = bootstrap.cluster_info_kubeconfig()
-`, pre)
-			if err != nil {
-				t.Fatal(err)
-			}
+`)
 			// The reference: clientcmd with the file reference resolved the
 			// way FlattenConfig resolves it on the node.
 			want := clusterInfoFromAdmin(t, []byte(strings.ReplaceAll(conf,
@@ -759,4 +749,44 @@ func jsonNorm(t *testing.T, v any) any {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// execModule runs src (which may load stdlib modules) on a fake host and
+// returns its globals.
+func execModule(t *testing.T, f *host.Fake, src string) starlark.StringDict {
+	t.Helper()
+	thread := &starlark.Thread{Name: t.Name()}
+	runtime.NewEnv(context.Background(), f, nil, nil).Attach(thread)
+	pre := runtime.Predeclared(registry())
+	thread.Load = func(th *starlark.Thread, module string) (starlark.StringDict, error) {
+		return loadStdlib(th, module, pre)
+	}
+	g, err := starlark.ExecFile(thread, "test.star", src, pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestMarkControlPlaneMergesTaints: the configured taints come first, every
+// existing taint not among them is kept (Node taints are replaced as a
+// whole by a strategic merge patch, so the patch must carry all of them).
+func TestMarkControlPlaneMergesTaints(t *testing.T) {
+	g := execModule(t, host.NewFake(), `
+load("markcontrolplane.star", "markcontrolplane")
+P = struct(taints = None)
+node = {"metadata": {"labels": {"kubernetes.io/hostname": "node1"}}, "spec": {"taints": [
+    {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"},
+    {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"},
+]}}
+patch = json.encode(markcontrolplane.node_patch(markcontrolplane.taints(P))(node))
+none = json.encode(markcontrolplane.node_patch(markcontrolplane.taints(struct(taints = [])))({"spec": {}}))
+`)
+	want := `{"metadata":{"labels":{"node-role.kubernetes.io/control-plane":"","node.kubernetes.io/exclude-from-external-load-balancers":""}},"spec":{"taints":[{"effect":"NoSchedule","key":"node-role.kubernetes.io/control-plane"},{"effect":"NoSchedule","key":"node.kubernetes.io/not-ready"}]}}` // json.encode sorts keys
+	if got := string(g["patch"].(starlark.String)); got != want {
+		t.Errorf("patch:\n got %s\nwant %s", got, want)
+	}
+	if got := string(g["none"].(starlark.String)); strings.Contains(got, "taints") {
+		t.Errorf("taints=[] on an untainted node still patches taints: %s", got)
+	}
 }
