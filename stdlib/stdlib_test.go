@@ -24,7 +24,15 @@ var contractNames = []string{
 	"gen_cert", "gen_key_pair", "write_kubeconfig", "ca_cert_hash", "static_pod", "write_file", "mkdir",
 	"read_file", "path_exists", "component_config", "net", "hostname", "default_ip", "proxy_env",
 	"bootstrap_token", "certificate_key", "preflight_check", "kubelet_restart", "kubelet_stop", "service",
+	// API builtins and their helpers
+	"k8s_client", "k8s_apply", "k8s_get", "k8s_list", "k8s_delete", "k8s_patch", "wait_healthy",
+	"jws_sign", "jws_verify", "encrypt_certs", "decrypt_certs", "parse_bootstrap_token", "component_config_hash",
+	"base64", "timestamp", "duration_string",
 }
+
+// placeholders are modules that predate the namespace convention (the
+// runtime's hello.star example loads greeting() directly).
+var placeholders = map[string]bool{"greeting.star": true}
 
 // TestModulesResolve parses every embedded module and recipe and resolves
 // its names: syntax errors and undefined names fail here, not on a node.
@@ -66,6 +74,9 @@ func TestModulesExportTheirNamespace(t *testing.T) {
 	files := []string{"config.star", "controlplane.star", "etcd.star", "kubeconfig.star", "kubelet.star", "pki.star", "preflight.star", "staticpod.star"}
 	sort.Strings(files)
 	for _, name := range files {
+		if placeholders[name] {
+			continue
+		}
 		src, _ := fs.ReadFile(stdlib.FS, name)
 		ns := strings.TrimSuffix(name, ".star")
 		if !strings.Contains(string(src), "\n"+ns+" = struct(") {
