@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 )
@@ -31,12 +30,8 @@ func TestKubeadmInit(t *testing.T) {
 
 // TestKubelarkInitLocal runs the kubelark binary's init recipe on a fresh
 // node with the same configuration; kubelark starts the kubelet itself
-// through --service-command. Guarded by KUBELARK_E2E_KUBELARK=1 until the
-// init recipe lands on main.
+// through --service-command.
 func TestKubelarkInitLocal(t *testing.T) {
-	if os.Getenv("KUBELARK_E2E_KUBELARK") != "1" {
-		t.Skip("set KUBELARK_E2E_KUBELARK=1 to run (temporary guard until the init recipe is on main)")
-	}
 	kubelark := buildKubelark(t)
 	nw := newNetwork(t)
 	n := newNode(t, nw, "cp1")

@@ -2,7 +2,7 @@ package stdlib_test
 
 // Tests of the API phases of kubeadm init (waitcontrolplane, uploadconfig,
 // uploadcerts, markcontrolplane, bootstrap, kubeletfinalize, addons,
-// joincommand): testdata/api/init_api.star runs the local phases and then
+// joincommand): the embedded recipes/init.star runs the local phases and then
 // the API phases on a dry-run host, and every object of kubeadm-facts §5
 // must come out of it as an api.apply action with kubeadm's content.
 
@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/kubelark/kubelark/recipes"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -38,36 +39,13 @@ import (
 	"github.com/kubelark/kubelark/stdlib"
 )
 
-const apiRecipe = "../testdata/api/init_api.star"
+// apiRecipe is the real embedded init recipe: the API phases are tested as
+// users run them, not through a copy of the recipe that could drift.
+const apiRecipe = "init"
 
 // registry returns the builtins, plus recording stand-ins for the service
 // and preflight builtins when this tree does not have them yet (they live
 // in another branch; the stand-ins are used only when absent).
-func registry() *runtime.Registry {
-	reg := builtins.Registry()
-	stub := func(name, sig string, fn func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)) {
-		if _, ok := reg.Get(name); !ok {
-			reg.Add(&runtime.Builtin{Name: name, Signature: sig, Doc: "test stand-in", Fn: fn})
-		}
-	}
-	service := func(action string) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-		return func(th *starlark.Thread, b *starlark.Builtin, _ starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-			env, err := runtime.FromThread(th)
-			if err != nil {
-				return nil, err
-			}
-			env.Record(th, b.Name(), runtime.Action{Op: "service." + action, Target: "kubelet", Result: "recorded"})
-			return builtins.Struct(map[string]starlark.Value{"status": starlark.String("recorded")}), nil
-		}
-	}
-	stub("kubelet_restart", "kubelet_restart()", service("restart"))
-	stub("kubelet_stop", "kubelet_stop()", service("stop"))
-	stub("preflight_check", "preflight_check(checks, ignore=[])", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-		return builtins.Struct(map[string]starlark.Value{"errors": starlark.NewList(nil), "warnings": starlark.NewList(nil)}), nil
-	})
-	return reg
-}
-
 type apiRun struct {
 	plan *runtime.Plan
 	out  string
@@ -90,16 +68,17 @@ func runAPIValues(t *testing.T, setup func(*host.Fake), values string, set ...st
 	var out bytes.Buffer
 	plan, err := runtime.Run(context.Background(), runtime.Options{
 		Recipe:     apiRecipe,
+		RecipeFS:   recipes.FS,
 		StdlibFS:   stdlib.FS,
 		Set:        set,
 		ValuesFile: values,
 		DryRun:     true,
 		Host:       f,
-		Registry:   registry(),
+		Registry:   builtins.Registry(),
 		Out:        &out,
 	})
 	if err != nil {
-		t.Fatalf("init_api.star failed: %v\noutput:\n%s", err, out.String())
+		t.Fatalf("init failed: %v\noutput:\n%s", err, out.String())
 	}
 	return &apiRun{plan: plan, out: out.String(), host: f}
 }
@@ -757,7 +736,7 @@ func execModule(t *testing.T, f *host.Fake, src string) starlark.StringDict {
 	t.Helper()
 	thread := &starlark.Thread{Name: t.Name()}
 	runtime.NewEnv(context.Background(), f, nil, nil).Attach(thread)
-	pre := runtime.Predeclared(registry())
+	pre := runtime.Predeclared(builtins.Registry())
 	thread.Load = func(th *starlark.Thread, module string) (starlark.StringDict, error) {
 		return loadStdlib(th, module, pre)
 	}

@@ -119,7 +119,7 @@ func TestRecipesCommands(t *testing.T) {
 		t.Errorf("show stdlib: exit %d\n%s", code, stdout)
 	}
 	a, _, stderr, _ := testApp(t)
-	if code := execute(context.Background(), a, []string{"recipes", "show", "nope"}); code != 1 || !strings.Contains(stderr.String(), `no embedded recipe "nope" (embedded: hello, init)`) {
+	if code := execute(context.Background(), a, []string{"recipes", "show", "nope"}); code != 1 || !strings.Contains(stderr.String(), `no embedded recipe "nope" (embedded: hello)`) {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
@@ -219,7 +219,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", "hello", "--phases", "gret"}, `--phases gret: unknown phase (did you mean "greet"?)`},
 		{[]string{"run", "hello", "--ignore-preflight-errors", "all,Swap"}, `"all" ignores every check`},
 		{[]string{"run", "hello", "--config", "/nonexistent/c.yaml"}, "--config /nonexistent/c.yaml: open /nonexistent/c.yaml: no such file"},
-		{[]string{"run", "nosuch"}, `recipe "nosuch": no such file, and no embedded recipe of that name (embedded: hello, init)`},
+		{[]string{"run", "nosuch"}, `recipe "nosuch": no such file, and no embedded recipe of that name (embedded: hello)`},
 		{[]string{"run", "hello", "--max-steps", "10"}, "exceeded 10 Starlark execution steps"},
 		{[]string{"version", "extra"}, "unknown command"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
