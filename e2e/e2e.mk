@@ -8,7 +8,7 @@ E2E_DIR ?= e2e
 E2E_TIMEOUT ?= 60m
 E2E_RUN ?= .
 
-.PHONY: e2e-binaries e2e e2e-clean
+.PHONY: e2e-binaries e2e e2e-clean parity
 
 ## e2e-binaries: install host packages, build etcd + Kubernetes binaries and images (cached)
 e2e-binaries:
@@ -23,3 +23,10 @@ e2e: e2e-binaries
 ## e2e-clean: remove leftovers (namespaces, processes, mounts, cgroups) of a crashed e2e run
 e2e-clean:
 	cd $(E2E_DIR) && go run ./cmd/e2e-clean
+
+## parity: compare what kubelark and kubeadm v1.36.3 write for every config in
+## testdata/parity/configs (root; about half a minute; also part of `e2e`,
+## which runs every package of the e2e module). Differences must be listed in
+## testdata/parity/differences.md. KUBELARK_PARITY_KEEP=DIR keeps the outputs.
+parity:
+	cd $(E2E_DIR) && go test -count=1 -v -timeout $(E2E_TIMEOUT) ./parity/...
