@@ -1,5 +1,4 @@
 # kubelark build and test entry points. CI runs `make test` (.ci/run).
-# Suites are separate targets so `test` can grow into `test: unit golden e2e`.
 
 GO      ?= go
 BIN     ?= bin/kubelark
@@ -10,11 +9,17 @@ LDFLAGS := -X main.version=$(VERSION)
 
 all: build
 
+# e2e-binaries, e2e, e2e-clean, parity (after `all`, which stays the default).
+include e2e/e2e.mk
+
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubelark
 
-# test is what CI runs.
-test: vet unit
+# test is what CI runs: static checks, unit tests with a fake host and the
+# golden dry-run plans (both in `unit`), then the end-to-end suite on real
+# test nodes and the kubeadm parity suite (`e2e`, needs root; it installs
+# containerd/runc and builds the pinned Kubernetes binaries when missing).
+test: lint unit e2e
 
 vet:
 	$(GO) vet ./...
