@@ -170,18 +170,9 @@ func writeKubeconfig(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		summary["client_subject"] = subject
 		summary["client_certificate_file"] = s.clientCert
 	default:
-		key, err := pooledKey(env, s.alg)
-		if err != nil {
-			return nil, fmt.Errorf("%s: generating %s key: %w", bn, s.alg, err)
-		}
-		serial, err := randomSerial(env.Host.Rand())
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", bn, err)
-		}
 		// kubeadm's NewSignedCert without an explicit NotBefore: it is
 		// copied from the CA, and NotAfter counts from the run's start.
 		tmpl := &x509.Certificate{
-			SerialNumber:          serial,
 			Subject:               pkix.Name{CommonName: s.user, Organization: s.orgs},
 			NotBefore:             caCert.NotBefore,
 			NotAfter:              env.Start.Add(validity).UTC(),
@@ -189,7 +180,7 @@ func writeKubeconfig(thread *starlark.Thread, b *starlark.Builtin, args starlark
 			ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 			BasicConstraintsValid: true,
 		}
-		cert, err := signCert(tmpl, caCert, key.Public(), caKey, env)
+		key, cert, err := issueCert(env, s.alg, tmpl, caCert, caKey)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", bn, err)
 		}

@@ -254,16 +254,7 @@ func ensureCA(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec)
 	}
 
 	env.Infof("Generating %q certificate and key", s.name)
-	key, err := pooledKey(env, s.alg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: generating %s key: %w", bn, s.alg, err)
-	}
-	serial, err := randomSerial(env.Host.Rand())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", bn, err)
-	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: s.cn, Organization: s.orgs},
 		DNSNames:              []string{s.cn},
 		NotBefore:             env.Start.Add(-s.backdate).UTC(),
@@ -272,7 +263,7 @@ func ensureCA(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec)
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
-	cert, err := signCert(tmpl, tmpl, key.Public(), key, env)
+	key, cert, err := issueCert(env, s.alg, tmpl, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", bn, err)
 	}
@@ -328,16 +319,7 @@ func ensureLeaf(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpe
 	}
 
 	env.Infof("Generating %q certificate and key", s.name)
-	key, err := pooledKey(env, s.alg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: generating %s key: %w", bn, s.alg, err)
-	}
-	serial, err := randomSerial(env.Host.Rand())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", bn, err)
-	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: s.cn, Organization: s.orgs},
 		DNSNames:              s.dns,
 		IPAddresses:           s.ips,
@@ -350,7 +332,7 @@ func ensureLeaf(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpe
 	if len(s.dns) > 0 || len(s.ips) > 0 {
 		env.Infof("%s serving cert is signed for DNS names %v and IPs %v", s.name, s.dns, s.ips)
 	}
-	cert, err := signCert(tmpl, caCert, key.Public(), caKey, env)
+	key, cert, err := issueCert(env, s.alg, tmpl, caCert, caKey)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", bn, err)
 	}
@@ -360,18 +342,31 @@ func ensureLeaf(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpe
 	return certResult("created", s, false), nil
 }
 
-// signCert creates and re-parses a certificate (Go fills SubjectKeyId for a
-// CA and AuthorityKeyId from the parent).
-func signCert(tmpl, parent *x509.Certificate, pub crypto.PublicKey, signer crypto.Signer, env *runtime.Env) (*x509.Certificate, error) {
-	der, err := x509.CreateCertificate(env.Host.Rand(), tmpl, parent, pub, signer)
+// issueCert makes a new key of algorithm alg (from the run's key pool), gives
+// tmpl a random serial and signs it with parentKey as parent, or self-signs
+// it with the new key when parent is nil (a CA). The certificate is
+// re-parsed so Go's SubjectKeyId (CA) and AuthorityKeyId (from the parent)
+// are filled in. Every certificate kubelark makes goes through here.
+func issueCert(env *runtime.Env, alg string, tmpl, parent *x509.Certificate, parentKey crypto.Signer) (crypto.Signer, *x509.Certificate, error) {
+	key, err := pooledKey(env, alg)
 	if err != nil {
-		return nil, fmt.Errorf("signing certificate: %w", err)
+		return nil, nil, fmt.Errorf("generating %s key: %w", alg, err)
+	}
+	if tmpl.SerialNumber, err = randomSerial(env.Host.Rand()); err != nil {
+		return nil, nil, err
+	}
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(env.Host.Rand(), tmpl, parent, key.Public(), parentKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("signing certificate: %w", err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("parsing the new certificate: %w", err)
+		return nil, nil, fmt.Errorf("parsing the new certificate: %w", err)
 	}
-	return cert, nil
+	return key, cert, nil
 }
 
 // writePair writes the key then the certificate, as kubeadm's
