@@ -172,26 +172,8 @@ func (a *pfArgs) whereOr() string {
 
 func (a *pfArgs) typeErr(key string, v any, want string) {
 	if a.err == nil {
-		a.err = fmt.Errorf("%s: field %q: got %s, want %s", a.whereOr(), key, goTypeName(v), want)
+		a.err = fmt.Errorf("%s: field %q: got %s, want %s", a.whereOr(), key, runtime.KindOf(v), want)
 	}
-}
-
-func goTypeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "string"
-	case int64:
-		return "int"
-	case float64:
-		return "float"
-	case bool:
-		return "bool"
-	case []any:
-		return "list"
-	case map[string]any:
-		return "dict"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 func (a *pfArgs) str(key string, required bool, def string) string {

@@ -54,7 +54,7 @@ func (s *runState) resolveParams() (map[string]any, error) {
 		}
 		m, ok := doc.(map[string]any)
 		if doc != nil && !ok {
-			return nil, fmt.Errorf("--values %s: want a YAML map of parameter: value, got %s", o.ValuesFile, kindOf(doc))
+			return nil, fmt.Errorf("--values %s: want a YAML map of parameter: value, got %s", o.ValuesFile, KindOf(doc))
 		}
 		for _, name := range sortedKeys(m) {
 			d, ok := s.decls[name]
@@ -201,7 +201,7 @@ func checkType(d *paramDecl, v any) error {
 	if d.typ == "string" {
 		hint = " (quote it in YAML)"
 	}
-	return fmt.Errorf("%s %s%s", kindOf(v), show(v), hint)
+	return fmt.Errorf("%s %s%s", KindOf(v), show(v), hint)
 }
 
 func inChoices(d *paramDecl, v any) bool {
@@ -280,8 +280,10 @@ func parseSet(d *paramDecl, raw string) (any, error) {
 	return nil, fmt.Errorf("unknown parameter type %q", d.typ)
 }
 
-// kindOf names a data value's kind for messages.
-func kindOf(v any) string {
+// KindOf names the kind of a plain data value (as ToGo produces and YAML
+// decodes) for error messages, in Starlark's words: string, int, float,
+// bool, list, dict, null.
+func KindOf(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
@@ -296,7 +298,7 @@ func kindOf(v any) string {
 	case []any:
 		return "list"
 	case map[string]any:
-		return "map"
+		return "dict"
 	}
 	return fmt.Sprintf("%T", v)
 }
