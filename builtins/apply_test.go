@@ -2,7 +2,6 @@ package builtins
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
@@ -23,28 +22,27 @@ type apiTest struct {
 	env    *runtime.Env
 	thread *starlark.Thread
 	out    *bytes.Buffer
-	pre    starlark.StringDict
+	// vars are extra predeclared values, e.g. a result carried between execs.
+	vars starlark.StringDict
 }
 
 func newAPITest(t *testing.T, h host.Host, f cluster.Factory) *apiTest {
 	t.Helper()
-	var out bytes.Buffer
-	env := runtime.NewEnv(context.Background(), h, nil, &out)
+	env, th, out := newTestEnv(t, h)
 	env.Clients = f
-	th := &starlark.Thread{Name: t.Name()}
-	env.Attach(th)
-	pre := starlark.StringDict{}
-	for _, b := range Registry().All() {
-		if !strings.Contains(b.Name, ".") {
-			pre[b.Name] = starlark.NewBuiltin(b.Name, b.Fn)
-		}
-	}
-	return &apiTest{env: env, thread: th, out: &out, pre: pre}
+	return &apiTest{env: env, thread: th, out: out}
 }
 
 // exec runs src and returns its globals.
 func (a *apiTest) exec(src string) (starlark.StringDict, error) {
-	return starlark.ExecFile(a.thread, "test.star", src, a.pre)
+	if len(a.vars) == 0 {
+		return execTest(a.thread, src)
+	}
+	pre := testPredeclared()
+	for k, v := range a.vars {
+		pre[k] = v
+	}
+	return starlark.ExecFileOptions(testFileOptions, a.thread, "test.star", src, pre)
 }
 
 func (a *apiTest) mustExec(t *testing.T, src string) starlark.StringDict {

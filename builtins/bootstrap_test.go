@@ -89,7 +89,7 @@ same = dec == {k: v for k, v in files.items() if v}
 		t.Errorf("independent decryption: %q, %v", plain, err)
 	}
 
-	a.pre["enc"] = g["enc"]
+	a.vars = starlark.StringDict{"enc": g["enc"]}
 	other := strings.Repeat("ab", 32)
 	for src, want := range map[string]string{
 		`decrypt_certs("` + other + `", enc)`:             `data["ca.crt"] does not decrypt with this key`,

@@ -2,12 +2,10 @@ package builtins
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 
 	"github.com/kubelark/kubelark/runtime"
 	"github.com/kubelark/kubelark/runtime/host"
@@ -21,31 +19,13 @@ type starRun struct {
 	out     *bytes.Buffer
 }
 
-// execStar runs src against the builtin registry on h, grouping dotted
-// names ("net.cidr_ip") into module structs as the runtime does.
+// execStar runs src against the builtin registry on h.
 func execStar(t *testing.T, h host.Host, src string) (*starRun, error) {
 	t.Helper()
-	pre := starlark.StringDict{"struct": starlark.NewBuiltin("struct", starlarkstruct.Make)}
-	modules := map[string]starlark.StringDict{}
-	for _, b := range Registry().All() {
-		fn := starlark.NewBuiltin(b.Name, b.Fn)
-		if mod, name, ok := strings.Cut(b.Name, "."); ok {
-			if modules[mod] == nil {
-				modules[mod] = starlark.StringDict{}
-			}
-			modules[mod][name] = fn
-			continue
-		}
-		pre[b.Name] = fn
-	}
-	for name, members := range modules {
-		pre[name] = &starlarkstruct.Module{Name: name, Members: members}
-	}
-	run := &starRun{out: &bytes.Buffer{}}
-	run.env = runtime.NewEnv(context.Background(), h, nil, run.out)
-	thread := &starlark.Thread{Name: t.Name()}
-	run.env.Attach(thread)
-	g, err := starlark.ExecFile(thread, "test.star", src, pre)
+	run := &starRun{}
+	var thread *starlark.Thread
+	run.env, thread, run.out = newTestEnv(t, h)
+	g, err := execTest(thread, src)
 	run.globals = g
 	return run, err
 }

@@ -1,8 +1,6 @@
 package builtins
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"reflect"
 	"strings"
@@ -18,19 +16,9 @@ import (
 // globals, the plan and the printed output.
 func hostStar(t *testing.T, h host.Host, src string) (starlark.StringDict, *runtime.Plan, string, error) {
 	t.Helper()
-	pre := starlark.StringDict{}
-	for _, b := range Registry().All() {
-		if !strings.Contains(b.Name, ".") {
-			pre[b.Name] = starlark.NewBuiltin(b.Name, b.Fn)
-		}
-	}
-	plan := &runtime.Plan{Version: 1}
-	var out bytes.Buffer
-	env := runtime.NewEnv(context.Background(), h, plan, &out)
-	thread := &starlark.Thread{Name: t.Name()}
-	env.Attach(thread)
-	g, err := starlark.ExecFile(thread, "test.star", src, pre)
-	return g, plan, out.String(), err
+	env, thread, out := newTestEnv(t, h)
+	g, err := execTest(thread, src)
+	return g, env.Plan(), out.String(), err
 }
 
 func planOps(p *runtime.Plan) []string {

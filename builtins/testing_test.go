@@ -7,7 +7,6 @@ package builtins
 import (
 	"bytes"
 	"context"
-	"strings"
 	"testing"
 
 	"go.starlark.net/starlark"
@@ -18,27 +17,29 @@ import (
 	"github.com/kubelark/kubelark/runtime/host"
 )
 
-// testPredeclared returns builtins.Registry() as Starlark values: plain
-// names as functions, dotted names ("net.cidr_ip") grouped into a struct per
-// module, plus struct() for recipes that build values.
-func testPredeclared() starlark.StringDict {
-	out := starlark.StringDict{"struct": starlark.NewBuiltin("struct", starlarkstruct.Make)}
-	modules := map[string]starlark.StringDict{}
-	for _, b := range Registry().All() {
-		fn := starlark.NewBuiltin(b.Name, b.Fn)
-		if mod, member, dotted := strings.Cut(b.Name, "."); dotted {
-			if modules[mod] == nil {
-				modules[mod] = starlark.StringDict{}
-			}
-			modules[mod][member] = starlark.NewBuiltin(member, b.Fn)
-			continue
-		}
-		out[b.Name] = fn
-	}
-	for mod, members := range modules {
-		out[mod] = starlarkstruct.FromStringDict(starlark.String(mod), members)
-	}
-	return out
+// testPredeclared is what a recipe sees: every registered builtin (dotted
+// names grouped into modules) plus the runtime's recipe API, built by the
+// runtime itself so tests and recipes cannot disagree.
+func testPredeclared() starlark.StringDict { return runtime.Predeclared(Registry()) }
+
+// testFileOptions is permissive so test sources may use any construct.
+var testFileOptions = &syntax.FileOptions{Set: true, While: true, TopLevelControl: true, GlobalReassign: true}
+
+// newTestEnv returns an Env over h printing into the returned buffer, and a
+// thread carrying it (print() goes to the same buffer). Every Starlark test
+// helper of this package starts here.
+func newTestEnv(t *testing.T, h host.Host) (*runtime.Env, *starlark.Thread, *bytes.Buffer) {
+	t.Helper()
+	var out bytes.Buffer
+	env := runtime.NewEnv(context.Background(), h, nil, &out)
+	thread := &starlark.Thread{Name: t.Name(), Print: func(_ *starlark.Thread, msg string) { out.WriteString(msg + "\n") }}
+	env.Attach(thread)
+	return env, thread, &out
+}
+
+// execTest execs src as "test.star" on thread with every builtin predeclared.
+func execTest(thread *starlark.Thread, src string) (starlark.StringDict, error) {
+	return starlark.ExecFileOptions(testFileOptions, thread, "test.star", src, testPredeclared())
 }
 
 // runStarEnv execs src (file name "test.star") on a fresh thread whose Env
@@ -46,13 +47,9 @@ func testPredeclared() starlark.StringDict {
 // globals, the Env (plan, warnings) and the exec error, if any.
 func runStarEnv(t *testing.T, h *host.Fake, src string) (starlark.StringDict, *runtime.Env, *bytes.Buffer, error) {
 	t.Helper()
-	var out bytes.Buffer
-	env := runtime.NewEnv(context.Background(), h, nil, &out)
-	thread := &starlark.Thread{Name: t.Name(), Print: func(_ *starlark.Thread, msg string) { out.WriteString(msg + "\n") }}
-	env.Attach(thread)
-	opts := &syntax.FileOptions{Set: true, While: true, TopLevelControl: true, GlobalReassign: true}
-	g, err := starlark.ExecFileOptions(opts, thread, "test.star", src, testPredeclared())
-	return g, env, &out, err
+	env, thread, out := newTestEnv(t, h)
+	g, err := execTest(thread, src)
+	return g, env, out, err
 }
 
 // runStar execs src with every builtin predeclared against h and returns
