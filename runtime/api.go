@@ -12,13 +12,14 @@ func RecipeAPI() []*Builtin {
 	api := []*Builtin{
 		{
 			Name:      "param",
-			Signature: `param(default, doc, type=None, choices=None)`,
+			Signature: `param(default, doc, type=None, choices=None, secret=False)`,
 			Doc:       "Declares one recipe parameter for params(). The type is inferred from default unless given; a None default needs an explicit type.",
 			Args: []Arg{
 				{Name: "default", Type: "any", Doc: "value used when no layer sets the parameter"},
 				{Name: "doc", Type: "string", Doc: "what the parameter means (shown in errors and docs)"},
 				{Name: "type", Type: "string", Doc: `"string", "int", "bool", "list" or "dict"`},
 				{Name: "choices", Type: "list", Doc: "allowed values; anything else is an error naming the source"},
+				{Name: "secret", Type: "bool", Doc: "a token or key: redacted from the plan and from every printed line"},
 			},
 			DryRun: "pure; same as a live run",
 			Fn:     paramBuiltin,
@@ -28,7 +29,7 @@ func RecipeAPI() []*Builtin {
 			Signature: `params(**decls)`,
 			Doc:       "Resolves the declared parameters (default <- --config <- --values <- --set) and returns them as a frozen struct. Once per run, in the main recipe. Unknown keys and type errors name the key, the source and the nearest declared name.",
 			Args:      []Arg{{Name: "decls", Type: "param", Doc: "one param(...) per parameter name"}},
-			DryRun:    "same as a live run; the resolved values go to the plan (secret-looking keys redacted)",
+			DryRun:    "same as a live run; the resolved values go to the plan (parameters declared secret=True redacted)",
 			Fn:        paramsBuiltin,
 		},
 		{
