@@ -54,7 +54,7 @@ func TestBuiltinsCommand(t *testing.T) {
 	if code := execute(context.Background(), a, []string{"builtins"}); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"Recipe API (runtime)", "param(default, doc, type=None, choices=None)", "yaml.decode_all(s)",
+	for _, want := range []string{"Recipe API (runtime)", "param(default, doc, type=None, choices=None, secret=False)", "yaml.decode_all(s)",
 		"Builtins\n========", "net.is_ip(s)", "      s (string): text | to test", "    Dry run: pure"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("text reference lacks %q", want)
