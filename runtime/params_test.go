@@ -211,6 +211,27 @@ func TestNearest(t *testing.T) {
 	}
 }
 
+// TestConfigOtherWorkflowIgnored: a JoinConfiguration in the file given to
+// init is ignored with a warning when init uses none of its fields; a
+// ClusterConfiguration field init does not declare is still an error.
+func TestConfigOtherWorkflowIgnored(t *testing.T) {
+	r := runFiles(t, map[string]string{"main.star": paramsRecipe}, Options{
+		ConfigParams:  map[string]any{"pod_subnet": "10.244.0.0/16", "join_token": "abcdef.0123456789abcdef", "join_node_name": "w1"},
+		ConfigSources: map[string]string{"pod_subnet": "ClusterConfiguration.networking.podSubnet", "join_token": "JoinConfiguration.discovery.bootstrapToken.token", "join_node_name": "JoinConfiguration.nodeRegistration.name"},
+	})
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if n := strings.Count(r.out, "JoinConfiguration ignored: recipe"); n != 1 {
+		t.Errorf("want one warning for the ignored document, got %d:\n%s", n, r.out)
+	}
+	r = runFiles(t, map[string]string{"main.star": paramsRecipe}, Options{
+		ConfigParams:  map[string]any{"pod_subnet": "10.244.0.0/16", "dns_domain": "example.local"},
+		ConfigSources: map[string]string{"pod_subnet": "ClusterConfiguration.networking.podSubnet", "dns_domain": "ClusterConfiguration.networking.dnsDomain"},
+	})
+	wantErr(t, r.err, "kubeadm field ClusterConfiguration.networking.dnsDomain sets parameter dns_domain", "does not declare")
+}
+
 func TestConfigWarningsAndSecrets(t *testing.T) {
 	r := mustRun(t, runFiles(t, map[string]string{"main.star": `
 cfg = params(token = param("", "bootstrap token", secret = True))
