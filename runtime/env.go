@@ -145,6 +145,9 @@ func (e *Env) Record(thread *starlark.Thread, builtin string, a Action) {
 	e.mu.Unlock()
 	if e.Out != nil {
 		line := fmt.Sprintf("[%s] %s %s %s", prefix, a.Result, opNoun(a.Op), a.Target)
+		if a.Op == "check" {
+			line = fmt.Sprintf("[%s] %s checks: %s", prefix, a.Target, a.Result)
+		}
 		if a.Mode != "" {
 			line += " (" + a.Mode + ")"
 		}
