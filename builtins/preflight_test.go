@@ -115,6 +115,7 @@ func TestPreflightFailures(t *testing.T) {
 	delete(f.FPaths, "losetup")
 	f.FExec = func(string, ...string) ([]byte, error) { return []byte("Kubernetes v1.37.0"), nil }
 	f.Services = nil
+	f.FActiveUnits["firewalld"] = true
 
 	_, plan, out, err := hostStar(t, f, initChecks+"preflight_check(checks)\n")
 	if err == nil {
@@ -196,6 +197,7 @@ errors = [e.name + ": " + e.message for e in r.errors]
 
 func TestPreflightSeverityAndAliases(t *testing.T) {
 	f := healthyHost()
+	f.FActiveUnits["firewalld"] = true
 	f.Remove("/sys/fs/cgroup/cgroup.controllers")
 	f.MkdirAll("/sys/fs/cgroup", 0o755)
 	// The e2e VMs are cgroup v1: the recipe may demote the check.

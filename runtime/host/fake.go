@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 )
@@ -34,7 +35,9 @@ type Fake struct {
 	FLive bool
 	// FServiceErr, when set, decides the outcome of each service call.
 	FServiceErr func(action, unit string) error
-	Clock       time.Time
+	// FActiveUnits answer is-active/is-enabled; other units are inactive.
+	FActiveUnits map[string]bool
+	Clock        time.Time
 
 	mu       sync.Mutex
 	Services []string // "restart kubelet", … in call order
@@ -49,10 +52,11 @@ func NewFake() *Fake {
 		FKernel: "6.1.0-18-amd64",
 		FPaths: map[string]string{"losetup": "/usr/sbin/losetup", "mount": "/usr/bin/mount", "cp": "/usr/bin/cp",
 			"kubelet": "/usr/bin/kubelet", "systemctl": "/usr/bin/systemctl"},
-		FBusyPorts: map[int]bool{},
-		FHosts:     map[string][]string{},
-		Clock:      time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		rnd:        rand.NewChaCha8([32]byte{'k', 'u', 'b', 'e', 'l', 'a', 'r', 'k'}),
+		FBusyPorts:   map[int]bool{},
+		FActiveUnits: map[string]bool{"kubelet": true},
+		FHosts:       map[string][]string{},
+		Clock:        time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		rnd:          rand.NewChaCha8([32]byte{'k', 'u', 'b', 'e', 'l', 'a', 'r', 'k'}),
 	}
 	f.MemFS = NewMemFS(func() time.Time { return f.Clock })
 	return f
@@ -110,6 +114,9 @@ func (f *Fake) Service(ctx context.Context, action, unit string) error {
 		if err := f.FServiceErr(action, unit); err != nil {
 			return err
 		}
+	}
+	if (action == "is-active" || action == "is-enabled") && !f.FActiveUnits[unit] {
+		return fmt.Errorf("%s is not %s", unit, strings.TrimPrefix(action, "is-"))
 	}
 	f.mu.Lock()
 	f.Services = append(f.Services, action+" "+unit)
