@@ -105,6 +105,7 @@ func TestDryRunOverlay(t *testing.T) {
 
 func TestDryRunServicesClockMode(t *testing.T) {
 	base := NewFake()
+	base.FActiveUnits["firewalld"] = true
 	d := NewDryRun(base)
 	ctx := context.Background()
 	if err := d.Service(ctx, "restart", "kubelet"); err != nil {
