@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -28,7 +29,7 @@ func registerAPI(r *runtime.Registry) {
 	clientArg := runtime.Arg{Name: "client", Type: "k8s_client", Doc: "from k8s_client()"}
 	r.Add(&runtime.Builtin{
 		Name:      "k8s_client",
-		Signature: "k8s_client(kubeconfig=None, server=None, token=None, ca=None, anonymous=False, insecure=False)",
+		Signature: "k8s_client(kubeconfig=None, server=None, token=None, ca=None, anonymous=False, insecure=False, timeout=None)",
 		Doc: "Builds an API client with explicitly chosen credentials.\n" +
 			"Exactly one of: kubeconfig (path of a kubeconfig file, read through the host so a dry run sees files it would have written), " +
 			"token (bootstrap or bearer token; needs server and ca), anonymous=True (needs server and ca, or insecure=True). " +
@@ -40,6 +41,7 @@ func registerAPI(r *runtime.Registry) {
 			{Name: "ca", Type: "string", Doc: "CA certificate: a path, or PEM text"},
 			{Name: "anonymous", Type: "bool", Doc: "no credentials (token discovery reads cluster-info this way)"},
 			{Name: "insecure", Type: "bool", Doc: "anonymous only: skip server verification (the caller must verify what it reads, e.g. with a CA pin)"},
+			{Name: "timeout", Type: "string", Doc: "how long each call retries transient failures (connection refused, 429, 5xx), e.g. \"1m0s\" (kubeadm's timeouts.kubernetesAPICall); default 1m"},
 		},
 		DryRun: "Under --dry-run the client writes into an in-memory overlay that later reads see; reads fall through to the real cluster when the runtime provides one and it answers.",
 		Fn:     k8sClientFn,
@@ -174,16 +176,17 @@ func k8sClientFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 		return nil, err
 	}
 	var kcV, serverV, tokenV, caV starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None
+	var timeoutV starlark.Value = starlark.None
 	var anonymous, insecure bool
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "kubeconfig?", &kcV, "server?", &serverV, "token?", &tokenV,
-		"ca?", &caV, "anonymous?", &anonymous, "insecure?", &insecure); err != nil {
+		"ca?", &caV, "anonymous?", &anonymous, "insecure?", &insecure, "timeout?", &timeoutV); err != nil {
 		return nil, err
 	}
-	var kubeconfig, server, token, ca string
+	var kubeconfig, server, token, ca, timeout string
 	for arg, p := range map[string]struct {
 		v   starlark.Value
 		dst *string
-	}{"kubeconfig": {kcV, &kubeconfig}, "server": {serverV, &server}, "token": {tokenV, &token}, "ca": {caV, &ca}} {
+	}{"kubeconfig": {kcV, &kubeconfig}, "server": {serverV, &server}, "token": {tokenV, &token}, "ca": {caV, &ca}, "timeout": {timeoutV, &timeout}} {
 		s, err := optString(b.Name(), arg, p.v)
 		if err != nil {
 			return nil, err
@@ -246,7 +249,43 @@ func k8sClientFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)
 		}
 	}
+	if timeout != "" {
+		d, err := time.ParseDuration(timeout)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%s: timeout=%q: want a positive duration like \"1m0s\"", b.Name(), timeout)
+		}
+		c = budgetClient{Client: c, retry: cluster.Retry{Timeout: d, Initial: 500 * time.Millisecond, Max: 5 * time.Second}}
+	}
 	return &k8sClient{c: c, kind: kind}, nil
+}
+
+// budgetClient gives every call of a client the retry budget its
+// k8s_client(timeout=...) asked for, so a recipe's API call timeout
+// (kubeadm's timeouts.kubernetesAPICall) bounds how long an unreachable API
+// server is retried.
+type budgetClient struct {
+	cluster.Client
+	retry cluster.Retry
+}
+
+func (b budgetClient) Apply(ctx context.Context, obj *unstructured.Unstructured, force bool) (string, *unstructured.Unstructured, error) {
+	return b.Client.Apply(cluster.WithRetry(ctx, b.retry), obj, force)
+}
+
+func (b budgetClient) Get(ctx context.Context, apiVersion, kind, namespace, name string) (*unstructured.Unstructured, error) {
+	return b.Client.Get(cluster.WithRetry(ctx, b.retry), apiVersion, kind, namespace, name)
+}
+
+func (b budgetClient) List(ctx context.Context, apiVersion, kind, namespace, labelSelector string) ([]*unstructured.Unstructured, error) {
+	return b.Client.List(cluster.WithRetry(ctx, b.retry), apiVersion, kind, namespace, labelSelector)
+}
+
+func (b budgetClient) Delete(ctx context.Context, apiVersion, kind, namespace, name string) (string, error) {
+	return b.Client.Delete(cluster.WithRetry(ctx, b.retry), apiVersion, kind, namespace, name)
+}
+
+func (b budgetClient) Patch(ctx context.Context, apiVersion, kind, namespace, name string, pt types.PatchType, data []byte) (*unstructured.Unstructured, error) {
+	return b.Client.Patch(cluster.WithRetry(ctx, b.retry), apiVersion, kind, namespace, name, pt, data)
 }
 
 func toClient(fn string, v starlark.Value) (cluster.Client, error) {

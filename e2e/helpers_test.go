@@ -23,6 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubelark/kubelark/e2e/internal/build"
@@ -141,6 +142,18 @@ func startNode(t *testing.T, nw *node.Network, name, binDir string, imgs []strin
 // run runs a command inside the node, logs its output and fails the test on error.
 func run(ctx context.Context, t *testing.T, n *node.Node, args ...string) string {
 	t.Helper()
+	out, err := runStatus(ctx, t, n, args...)
+	if err != nil {
+		t.Fatalf("[%s] %s: %v", n.Name, strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// runStatus runs a command inside the node, streams and returns its
+// combined output and its error (a failing command is not a test failure:
+// the bad-input tests expect some).
+func runStatus(ctx context.Context, t *testing.T, n *node.Node, args ...string) (string, error) {
+	t.Helper()
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "[%s] $ %s\n", n.Name, strings.Join(args, " "))
 	var buf bytes.Buffer
@@ -149,12 +162,15 @@ func run(ctx context.Context, t *testing.T, n *node.Node, args ...string) string
 	w := io.MultiWriter(&buf, &prefixWriter{prefix: "[" + n.Name + "] ", w: os.Stderr})
 	cmd.Stdout, cmd.Stderr = w, w
 	err := cmd.Run()
-	out := buf.String()
-	t.Logf("[%s] %s: done in %s", n.Name, strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
-	if err != nil {
-		t.Fatalf("[%s] %s: %v", n.Name, strings.Join(args, " "), err)
+	t.Logf("[%s] %s: done in %s (%v)", n.Name, strings.Join(args, " "), time.Since(start).Round(time.Millisecond), errOrOK(err))
+	return buf.String(), err
+}
+
+func errOrOK(err error) string {
+	if err == nil {
+		return "ok"
 	}
-	return out
+	return err.Error()
 }
 
 // prefixWriter writes complete lines with a prefix.
@@ -180,6 +196,17 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 // through the node's network namespace.
 func clientFor(t *testing.T, n *node.Node, kubeconfig string) *kubernetes.Clientset {
 	t.Helper()
+	cs, err := kubernetes.NewForConfig(restConfigFor(t, n, kubeconfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// restConfigFor is the client configuration of a kubeconfig inside the node,
+// dialling through the node's network namespace.
+func restConfigFor(t *testing.T, n *node.Node, kubeconfig string) *rest.Config {
+	t.Helper()
 	b, err := n.ReadFile(kubeconfig)
 	if err != nil {
 		t.Fatalf("read %s in node %s: %v", kubeconfig, n.Name, err)
@@ -190,11 +217,7 @@ func clientFor(t *testing.T, n *node.Node, kubeconfig string) *kubernetes.Client
 	}
 	cfg.Dial = n.DialContext
 	cfg.Timeout = 10 * time.Second
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
+	return cfg
 }
 
 // waitReadyz polls the API server's /readyz until it answers "ok".
