@@ -25,8 +25,11 @@ e2e-clean:
 	cd $(E2E_DIR) && go run ./cmd/e2e-clean
 
 ## parity: compare what kubelark and kubeadm v1.36.3 write for every config in
-## testdata/parity/configs (root; about half a minute; also part of `e2e`,
-## which runs every package of the e2e module). Differences must be listed in
+## testdata/parity/configs (TestParity, about half a minute) and the API
+## objects a whole init of each creates on real nodes for every config in
+## testdata/parity/api-configs (TestParityAPI, network 10.78.0, about half a
+## minute per config); root; also part of `e2e`, which runs every package of
+## the e2e module. Differences must be listed in
 ## testdata/parity/differences.md. KUBELARK_PARITY_KEEP=DIR keeps the outputs.
 parity:
 	cd $(E2E_DIR) && go test -count=1 -v -timeout $(E2E_TIMEOUT) ./parity/...

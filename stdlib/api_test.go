@@ -769,3 +769,16 @@ none = json.encode(markcontrolplane.node_patch(markcontrolplane.taints(struct(ta
 		t.Errorf("taints=[] on an untainted node still patches taints: %s", got)
 	}
 }
+
+// An empty token_description (what a kubeadm config without one maps to)
+// gives the default token no description, as kubeadm init --config does.
+func TestAPIPhasesTokenWithoutDescription(t *testing.T) {
+	r := runAPI(t, nil, "token=abcdef.0123456789abcdef", "token_description=")
+	data := get(t, r.object(t, "v1/Secret/kube-system/bootstrap-token-abcdef"), "data").(map[string]any)
+	if _, ok := data["description"]; ok {
+		t.Errorf("token Secret has a description: %v", data["description"])
+	}
+	if _, ok := data["token-id"]; !ok {
+		t.Errorf("token Secret without token-id: %v", data)
+	}
+}

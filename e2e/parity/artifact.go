@@ -5,9 +5,10 @@
 // testdata/parity/differences.md.
 //
 // The model:
-//   - an Output is what one tool produced for one config (today a directory
-//     holding copies of /etc/kubernetes, /var/lib/kubelet and /var/lib/etcd;
-//     later also the API objects of the control plane it created);
+//   - an Output is what one tool produced for one config: a directory
+//     holding copies of /etc/kubernetes, /var/lib/kubelet and /var/lib/etcd
+//     (file suite, TestParity), or the API objects of the control plane it
+//     created on a real node (API suite, TestParityAPI);
 //   - a Collector reads an Output into Artifacts: records keyed by an
 //     artifact id such as "cert /etc/kubernetes/pki/ca.crt" or, for the API
 //     half, "api v1/ConfigMap/kube-system/kubeadm-config";
@@ -69,10 +70,9 @@ type Output struct {
 	Root string
 	// Log is the tool's output, shown when a run fails.
 	Log string
-	// API-object collectors will need a way to read the objects the tool
-	// created; add it here (for example a client-go rest.Config, or a dump
-	// of the objects taken before the node is torn down) when the API half
-	// of init lands.
+	// API is what the API suite read back from the control plane the tool
+	// created (nil for the file suite).
+	API *APIState
 
 	certs map[string]*x509.Certificate // certIndex cache
 }

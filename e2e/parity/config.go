@@ -17,6 +17,15 @@ type Config struct {
 	// Env is extra environment both tools run with, from lines
 	// "# parity-env: NAME=value" (proxy variables reach the static Pods).
 	Env []string
+	// KubeadmArgs and KubelarkArgs are extra command-line words for a
+	// whole `init` of the API suite, from lines "# parity-kubeadm-args:"
+	// and "# parity-kubelark-args:" (flags that have no config field, such
+	// as --upload-certs / --set upload_certs=true).
+	KubeadmArgs, KubelarkArgs []string
+	// Hosts are names the API suite makes resolve to each node's own
+	// address (its /etc/hosts), from lines "# parity-hosts: NAME...": a
+	// controlPlaneEndpoint given as a DNS name.
+	Hosts []string
 }
 
 var docSep = regexp.MustCompile(`(?m)^---\s*$`)
@@ -62,6 +71,15 @@ func loadConfig(file string) (*Config, error) {
 				}
 				c.Env = append(c.Env, kv)
 			}
+		}
+		if v, ok := strings.CutPrefix(line, "# parity-kubeadm-args:"); ok {
+			c.KubeadmArgs = append(c.KubeadmArgs, strings.Fields(v)...)
+		}
+		if v, ok := strings.CutPrefix(line, "# parity-kubelark-args:"); ok {
+			c.KubelarkArgs = append(c.KubelarkArgs, strings.Fields(v)...)
+		}
+		if v, ok := strings.CutPrefix(line, "# parity-hosts:"); ok {
+			c.Hosts = append(c.Hosts, strings.Fields(v)...)
 		}
 	}
 	for _, doc := range docSep.Split(string(data), -1) {

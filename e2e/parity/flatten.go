@@ -1,6 +1,7 @@
 package parity
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -46,12 +47,20 @@ func flatten(r Record, prefix string, v any) {
 			flatten(r, fmt.Sprintf("%s[%d]", prefix, i), e)
 		}
 	default:
-		b, err := json.Marshal(x)
-		if err != nil {
-			b = []byte(fmt.Sprintf("%#v", x))
-		}
-		r[prefix] = string(b)
+		r[prefix] = jsonScalar(x)
 	}
+}
+
+// jsonScalar renders a scalar as JSON without HTML escaping (placeholders
+// such as "<node-ip>" stay readable).
+func jsonScalar(x any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(x); err != nil {
+		return fmt.Sprintf("%#v", x)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // elementNames returns the "name" of every element when all elements are

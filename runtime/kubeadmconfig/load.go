@@ -118,6 +118,10 @@ func Load(data []byte) (res *Result, err error) {
 			return nil, err
 		}
 	}
+	if seen["InitConfiguration"] != nil || seen["ClusterConfiguration"] != nil {
+		m.kind = "InitConfiguration"
+		m.defaultTokenDescription()
+	}
 	if len(m.errs) > 0 {
 		return nil, m.err()
 	}

@@ -208,6 +208,7 @@ func TestLoadDualStack(t *testing.T) {
 		"service_subnet":    "10.96.0.0/16,fd00:10:96::/112",
 		"pod_subnet":        "10.244.0.0/16,fd00:10:244::/56",
 		"advertise_address": "fd00::10",
+		"token_description": "", // kubeadm --config: the default token has no description
 	}
 	if d := cmp.Diff(want, r.Params); d != "" {
 		t.Errorf("params (-want +got):\n%s", d)
@@ -222,6 +223,7 @@ func TestLoadExternalEtcd(t *testing.T) {
 		"etcd_external_ca":             "/etc/etcd/ca.crt",
 		"etcd_external_cert":           "/etc/etcd/client.crt",
 		"etcd_external_key":            "/etc/etcd/client.key",
+		"token_description":            "",
 	}
 	if d := cmp.Diff(want, r.Params); d != "" {
 		t.Errorf("params (-want +got):\n%s", d)
@@ -280,3 +282,26 @@ func checkErr(t *testing.T, err error, want []string) {
 }
 
 func cmpDiff(want, got any) string { return cmp.Diff(want, got) }
+
+// kubeadm describes its default token only without --config; a config
+// that leaves the description out gets a token without one. Join and reset
+// configs have no token.
+func TestLoadDefaultTokenDescription(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want any
+	}{
+		{"apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n", ""},
+		{"apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n", ""},
+		{"apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nbootstrapTokens:\n- description: mine\n", "mine"},
+		{"apiVersion: kubeadm.k8s.io/v1beta4\nkind: ResetConfiguration\n", nil},
+	} {
+		r, err := Load([]byte(tc.doc))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.doc, err)
+		}
+		if got := r.Params["token_description"]; got != tc.want {
+			t.Errorf("%s: token_description = %#v, want %#v", tc.doc, got, tc.want)
+		}
+	}
+}
