@@ -47,7 +47,7 @@ type Network struct {
 	log     io.Writer
 }
 
-// NewNetwork creates the bridge namespace Prefix+"br"+<third octet> with br0
+// NewNetwork creates the bridge namespace Prefix+"br"+<second octet>-<third octet> with br0
 // at <prefix3>.1/24 (prefix3 e.g. "10.77.0").
 func NewNetwork(ctx context.Context, prefix3 string, log io.Writer) (*Network, error) {
 	if log == nil {
@@ -58,8 +58,9 @@ func NewNetwork(ctx context.Context, prefix3 string, log io.Writer) (*Network, e
 		return nil, fmt.Errorf("test network prefix %q: want the first three octets of a /24, e.g. 10.77.0", prefix3)
 	}
 	// One bridge namespace per /24, so test binaries of different packages
-	// (go test runs them in parallel) can use different networks.
-	n := &Network{NS: Prefix + "br" + octets[2], Prefix3: prefix3, Gateway: prefix3 + ".1", next: 11, log: log}
+	// (go test runs them in parallel) can use different networks: named by
+	// two octets, as 10.77.0 and 10.78.0 must not share one.
+	n := &Network{NS: Prefix + "br" + octets[1] + "-" + octets[2], Prefix3: prefix3, Gateway: prefix3 + ".1", next: 11, log: log}
 	if _, err := os.Stat("/run/netns/" + n.NS); err == nil {
 		return nil, fmt.Errorf("network namespace %s already exists: another e2e run is active or one crashed; run `make e2e-clean` (go run ./cmd/e2e-clean in e2e/)", n.NS)
 	}
