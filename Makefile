@@ -38,15 +38,17 @@ lint: vet
 ## never fails on a timing; not part of `make test`. The raw output is kept in
 ## $(BENCH_OUT) for benchstat (`benchstat -col /tool bin/bench.txt`, or two
 ## runs' files to compare commits). BENCH_TIME=Nx sets the repetitions (also
-## the API-phase rounds), BENCH_RUN selects e2e benchmarks by regexp.
-BENCH_TIME ?= 3x
-BENCH_RUN  ?= .
-BENCH_OUT  ?= bin/bench.txt
+## the API-phase rounds), BENCH_NODES the fresh nodes per tool of the
+## init-to-ready benchmark, BENCH_RUN selects e2e benchmarks by regexp.
+BENCH_TIME  ?= 5x
+BENCH_NODES ?= 2
+BENCH_RUN   ?= .
+BENCH_OUT   ?= bin/bench.txt
 
 bench: e2e-binaries
 	@mkdir -p $(dir $(BENCH_OUT))
 	$(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee $(BENCH_OUT)
-	cd $(E2E_DIR) && $(GO) test -run '^$$' -bench '$(BENCH_RUN)' -benchtime $(BENCH_TIME) -timeout $(E2E_TIMEOUT) ./bench/ 2>&1 | tee -a $(abspath $(BENCH_OUT))
+	cd $(E2E_DIR) && KUBELARK_BENCH_NODES=$(BENCH_NODES) $(GO) test -run '^$$' -bench '$(BENCH_RUN)' -benchtime $(BENCH_TIME) -timeout $(E2E_TIMEOUT) ./bench/ 2>&1 | tee -a $(abspath $(BENCH_OUT))
 	cd $(E2E_DIR) && $(GO) run ./cmd/bench-report $(abspath $(BENCH_OUT))
 
 # golden regenerates the golden dry-run plans in testdata/golden after an

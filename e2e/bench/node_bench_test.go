@@ -6,8 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/kubelark/kubelark/e2e/node"
 )
 
 // localSkip are init's phases that write files on the node; the API-phase
@@ -120,71 +123,105 @@ func BenchmarkAPIPhases(b *testing.B) {
 	}
 }
 
+// NodesEnv sets how many fresh nodes each tool gets in
+// BenchmarkInitToReady (default 2): a bring-up costs about half a minute.
+const NodesEnv = "KUBELARK_BENCH_NODES"
+
+func freshNodes(b *testing.B) int {
+	v := os.Getenv(NodesEnv)
+	if v == "" {
+		return 2
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a positive number of fresh nodes per tool", NodesEnv, v)
+	}
+	return n
+}
+
 // BenchmarkInitToReady: the whole `init` on a fresh node (bn1 for kubelark,
-// bn2 for kubeadm; a new node every iteration, one node at a time), timed
-// from the start of the tool to the four control-plane mirror Pods Running
-// and Ready (ns/op). Also reported: when the tool exited (tool-exit) and
-// when /readyz first answered ok (readyz), both from the start. Requests
-// include what each tool sends while it waits for the control plane
-// (kubeadm polls through client-go; kubelark's health probes are plain
-// HTTPS and not counted).
+// bn2 for kubeadm; a new node every time, one node at a time; the tools
+// alternate round by round, $KUBELARK_BENCH_NODES rounds), timed from the
+// start of the tool to the four control-plane mirror Pods Running and Ready
+// (ns/op). Also reported: when the tool exited (tool-exit) and when /readyz
+// first answered ok (readyz), both from the start. Requests include what
+// each tool sends while it waits for the control plane (kubeadm polls
+// through client-go; kubelark's health probes are plain HTTPS, not
+// counted). Peak RSS includes the service scripts each tool runs to start
+// the kubelet (waited-for children).
 func BenchmarkInitToReady(b *testing.B) {
 	t, imgs := prepareNodes(b)
 	nw := newNetwork(b)
-	for _, tc := range []struct{ tool, node string }{{"kubelark", "bn1"}, {"kubeadm", "bn2"}} {
-		b.Run("tool="+tc.tool, func(b *testing.B) {
-			var samples []Sample
-			extra := map[string][]float64{}
-			for b.Loop() {
-				n := startNode(b, nw, tc.node, imgs, t.BinDir)
-				cfg, err := WriteConfig(n.Dir, "init.yaml", ConfigOptions{Address: n.IP, NodeName: n.Name, IgnoreSystemVerification: true})
-				if err != nil {
-					b.Fatal(err)
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-				var cmd *exec.Cmd
-				if tc.tool == "kubelark" {
-					cmd = n.Command(ctx, t.Kubelark, "run", "init", "--config", cfg, "--service-command", n.ServiceCommand(), "-v")
-				} else {
-					cmd = n.Command(ctx, t.Kubeadm, "init", "--config", cfg, "--v=6")
-				}
-				start := time.Now()
-				s, err := Measure(cmd)
-				if err != nil {
-					cancel()
-					b.Fatalf("%s init on %s: %v", tc.tool, n.Name, err)
-				}
-				if tc.tool == "kubelark" {
-					s.Requests, err = CountKubelarkRequests(s.Output)
-				} else {
-					s.Requests = CountKubeadmRequests(s.Output)
-				}
-				if err != nil {
-					cancel()
-					b.Fatal(err)
-				}
-				cs, err := clientFor(n.Node, "/etc/kubernetes/admin.conf")
-				if err == nil {
-					err = waitReadyz(ctx, cs)
-				}
-				readyz := time.Since(start)
-				if err == nil {
-					err = waitControlPlanePods(ctx, cs, n.Name)
-				}
-				ready := time.Since(start)
-				cancel()
-				if err != nil {
-					b.Fatalf("%s init on %s: %v", tc.tool, n.Name, err)
-				}
-				fmt.Fprintf(os.Stderr, "bench: %s init on %s: exit %s, readyz %s, control plane ready %s, %d requests\n",
-					tc.tool, n.Name, s.Wall.Round(time.Millisecond), readyz.Round(time.Millisecond), ready.Round(time.Millisecond), s.Requests)
-				extra["tool-exit-ms/op"] = append(extra["tool-exit-ms/op"], float64(s.Wall.Microseconds())/1000)
-				extra["readyz-ms/op"] = append(extra["readyz-ms/op"], float64(readyz.Microseconds())/1000)
-				s.Wall = ready
-				samples = append(samples, s)
-				n.close(b)
+	nodeOf := map[string]string{"kubelark": "bn1", "kubeadm": "bn2"}
+	samples := map[string][]Sample{}
+	extra := map[string]map[string][]float64{"kubelark": {}, "kubeadm": {}}
+	order := []string{"kubelark", "kubeadm"}
+	for r := range freshNodes(b) {
+		seq := slices.Clone(order)
+		if r%2 == 1 {
+			slices.Reverse(seq)
+		}
+		for _, tool := range seq {
+			s, ms, err := initToReady(b, t, nw, imgs, tool, nodeOf[tool])
+			if err != nil {
+				b.Fatalf("round %d: %v", r+1, err)
 			}
-			Report(b, samples, extra)
-		})
+			extra[tool]["tool-exit-ms/op"] = append(extra[tool]["tool-exit-ms/op"], ms[0])
+			extra[tool]["readyz-ms/op"] = append(extra[tool]["readyz-ms/op"], ms[1])
+			samples[tool] = append(samples[tool], s)
+		}
 	}
+	for _, tool := range order {
+		b.Run("tool="+tool, func(b *testing.B) { Report(b, samples[tool], extra[tool]) })
+	}
+}
+
+// initToReady brings up a fresh node, runs tool's init on it and waits for
+// the control plane; the sample's Wall is start -> control-plane Pods ready,
+// and ms holds [tool exit, /readyz ok] in milliseconds from the start.
+func initToReady(b *testing.B, t Tools, nw *node.Network, imgs []string, tool, name string) (Sample, [2]float64, error) {
+	var ms [2]float64
+	n := startNode(b, nw, name, imgs, t.BinDir)
+	defer n.close(b)
+	cfg, err := WriteConfig(n.Dir, "init.yaml", ConfigOptions{Address: n.IP, NodeName: n.Name, IgnoreSystemVerification: true})
+	if err != nil {
+		return Sample{}, ms, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var cmd *exec.Cmd
+	if tool == "kubelark" {
+		cmd = n.Command(ctx, t.Kubelark, "run", "init", "--config", cfg, "--service-command", n.ServiceCommand(), "-v")
+	} else {
+		cmd = n.Command(ctx, t.Kubeadm, "init", "--config", cfg, "--v=6")
+	}
+	start := time.Now()
+	s, err := Measure(cmd)
+	if err != nil {
+		return s, ms, fmt.Errorf("%s init on %s: %w", tool, n.Name, err)
+	}
+	if tool == "kubelark" {
+		if s.Requests, err = CountKubelarkRequests(s.Output); err != nil {
+			return s, ms, err
+		}
+	} else {
+		s.Requests = CountKubeadmRequests(s.Output)
+	}
+	cs, err := clientFor(n.Node, "/etc/kubernetes/admin.conf")
+	if err == nil {
+		err = waitReadyz(ctx, cs)
+	}
+	readyz := time.Since(start)
+	if err == nil {
+		err = waitControlPlanePods(ctx, cs, n.Name)
+	}
+	ready := time.Since(start)
+	if err != nil {
+		return s, ms, fmt.Errorf("%s init on %s: %w", tool, n.Name, err)
+	}
+	fmt.Fprintf(os.Stderr, "bench: %s init on %s: exit %s, readyz %s, control plane ready %s, %d requests\n",
+		tool, n.Name, s.Wall.Round(time.Millisecond), readyz.Round(time.Millisecond), ready.Round(time.Millisecond), s.Requests)
+	ms = [2]float64{float64(s.Wall.Microseconds()) / 1000, float64(readyz.Microseconds()) / 1000}
+	s.Wall = ready
+	return s, ms, nil
 }
