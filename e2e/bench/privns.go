@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 )
 
@@ -12,7 +13,11 @@ import (
 // namespace whose /etc/kubernetes and /var/lib are empty tmpfs mounts and
 // whose service managers are /bin/false, so kubeadm's writes (and its
 // kubelet restart in kubelet-start) cannot reach the machine; the mounts
-// vanish with the namespace. The same idea as e2e/parity's namespace
+// vanish with the namespace. Every directory in $KUBELARK_BENCH_TMPFS
+// (colon-separated; kubelark's --root) gets a tmpfs too, so both tools
+// write to memory: kubelark fsyncs every file it writes, kubeadm does not,
+// and on the machine's disk that alone would decide the comparison of the
+// file phases. The same idea as e2e/parity's namespace
 // script, which is not exported. Both tools run through it so its cost
 // (unshare, sh, a few mounts: a few milliseconds) is the same on both
 // sides. $@ = commands, each one word list joined by "\x1f"; the last one
@@ -20,6 +25,11 @@ import (
 const privateScript = `set -eu
 mount -t tmpfs -o mode=0755 kubelark-bench /etc/kubernetes
 mount -t tmpfs -o mode=0755 kubelark-bench /var/lib
+if [ -n "${KUBELARK_BENCH_TMPFS:-}" ]; then
+  IFS=:
+  for d in $KUBELARK_BENCH_TMPFS; do mount -t tmpfs -o mode=0755 kubelark-bench "$d"; done
+  unset IFS
+fi
 for s in systemctl rc-service service openrc; do
   if p=$(command -v "$s" 2>/dev/null); then mount --bind /bin/false "$(readlink -f "$p")"; fi
 done
@@ -37,9 +47,10 @@ done
 var hiddenDirs = []string{"/etc/kubernetes/", "/var/lib/"}
 
 // PrivateCommand returns a command running steps (each an argv) one after
-// the other in a fresh private mount namespace (see privateScript). Paths
-// the steps need must not be under /etc/kubernetes or /var/lib.
-func PrivateCommand(ctx context.Context, env []string, steps ...[]string) (*exec.Cmd, error) {
+// the other in a fresh private mount namespace (see privateScript), with a
+// tmpfs over each of tmpfs (existing directories). Paths the steps need
+// must not be under /etc/kubernetes or /var/lib.
+func PrivateCommand(ctx context.Context, env, tmpfs []string, steps ...[]string) (*exec.Cmd, error) {
 	if len(steps) == 0 {
 		return nil, fmt.Errorf("PrivateCommand: no command to run")
 	}
@@ -60,8 +71,13 @@ func PrivateCommand(ctx context.Context, env []string, steps ...[]string) (*exec
 		}
 		args = append(args, strings.Join(s, "\x1f"))
 	}
+	for _, d := range tmpfs {
+		if strings.Contains(d, ":") {
+			return nil, fmt.Errorf("tmpfs directory %q contains a colon, the list separator", d)
+		}
+	}
 	cmd := exec.CommandContext(ctx, "unshare", args...)
-	cmd.Env = env
+	cmd.Env = append(slices.Clone(env), "KUBELARK_BENCH_TMPFS="+strings.Join(tmpfs, ":"))
 	return cmd, nil
 }
 
