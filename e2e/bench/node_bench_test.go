@@ -61,7 +61,7 @@ func BenchmarkAPIPhases(b *testing.B) {
 	if err != nil {
 		b.Fatalf("bringing up the control plane on %s: %v", n.Name, err)
 	}
-	fmt.Fprintf(os.Stderr, "bench: control plane on %s up (kubelark run init: %s)\n", n.Name, up.Wall.Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "[bench] control plane on %s up (kubelark run init: %s)\n", n.Name, up.Wall.Round(time.Millisecond))
 
 	runs := map[string]func() (Sample, error){
 		"kubelark": func() (Sample, error) {
@@ -100,7 +100,7 @@ func BenchmarkAPIPhases(b *testing.B) {
 		if s, err := runs[tool](); err != nil {
 			b.Fatalf("warm-up run of %s: %v", tool, err)
 		} else {
-			fmt.Fprintf(os.Stderr, "bench: warm-up %s: %s, %d requests\n", tool, s.Wall.Round(time.Millisecond), s.Requests)
+			fmt.Fprintf(os.Stderr, "[bench] warm-up %s: %s, %d requests\n", tool, s.Wall.Round(time.Millisecond), s.Requests)
 		}
 	}
 	samples := map[string][]Sample{}
@@ -114,7 +114,7 @@ func BenchmarkAPIPhases(b *testing.B) {
 			if err != nil {
 				b.Fatalf("round %d, %s: %v", r+1, tool, err)
 			}
-			fmt.Fprintf(os.Stderr, "bench: round %d %s: %s, %d requests\n", r+1, tool, s.Wall.Round(time.Millisecond), s.Requests)
+			fmt.Fprintf(os.Stderr, "[bench] round %d %s: %s, %d requests\n", r+1, tool, s.Wall.Round(time.Millisecond), s.Requests)
 			samples[tool] = append(samples[tool], s)
 		}
 	}
@@ -219,7 +219,7 @@ func initToReady(b *testing.B, t Tools, nw *node.Network, imgs []string, tool, n
 	if err != nil {
 		return s, ms, fmt.Errorf("%s init on %s: %w", tool, n.Name, err)
 	}
-	fmt.Fprintf(os.Stderr, "bench: %s init on %s: exit %s, readyz %s, control plane ready %s, %d requests\n",
+	fmt.Fprintf(os.Stderr, "[bench] %s init on %s: exit %s, readyz %s, control plane ready %s, %d requests\n",
 		tool, n.Name, s.Wall.Round(time.Millisecond), readyz.Round(time.Millisecond), ready.Round(time.Millisecond), s.Requests)
 	ms = [2]float64{float64(s.Wall.Microseconds()) / 1000, float64(readyz.Microseconds()) / 1000}
 	s.Wall = ready

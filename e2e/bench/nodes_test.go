@@ -34,7 +34,7 @@ func (l logWriter) Write(p []byte) (int, error) {
 
 func newNetwork(b *testing.B) *node.Network {
 	b.Helper()
-	nw, err := node.NewNetwork(context.Background(), netPrefix, logWriter{"bench: "})
+	nw, err := node.NewNetwork(context.Background(), netPrefix, logWriter{"[bench] "})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func startNode(b *testing.B, nw *node.Network, name string, imgs []string, binDi
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	n, err := nw.New(ctx, node.Config{Name: name, BinDir: binDir, Images: imgs, Log: logWriter{"bench: "}})
+	n, err := nw.New(ctx, node.Config{Name: name, BinDir: binDir, Images: imgs, Log: logWriter{"[bench] "}})
 	if err != nil {
 		b.Fatalf("node %s: %v", name, err)
 	}

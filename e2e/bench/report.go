@@ -112,6 +112,11 @@ var Titles = map[string]string{
 	"InitToReady":                "init to ready control plane (fresh node each)",
 }
 
+// FactKeys are the configuration lines the report repeats (go test's and
+// WriteFacts'); anything else of the form "key: value" (a log line) is not
+// a fact about the run.
+var FactKeys = map[string]bool{"goos": true, "goarch": true, "cpu": true, "cores": true, "memory": true, "kernel": true, "load-start": true, "load-end": true}
+
 // Baseline is the tool every other tool's ratio is taken against.
 const Baseline = "kubelark"
 
@@ -121,7 +126,7 @@ const Baseline = "kubelark"
 // micro-benchmarks).
 func Render(w io.Writer, o *Output) {
 	for _, kv := range o.Config {
-		if kv[0] != "pkg" {
+		if FactKeys[kv[0]] {
 			fmt.Fprintf(w, "%s: %s\n", kv[0], kv[1])
 		}
 	}

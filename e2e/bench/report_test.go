@@ -7,6 +7,7 @@ import (
 
 const sampleOutput = `cores: 2
 load-start: 1.00 0.50 0.25 (1/5/15 min)
+harness: a log line that looks like a configuration line
 goos: linux
 pkg: github.com/kubelark/kubelark/e2e/bench
 BenchmarkDryRunInit/tool=kubelark-2         	       3	 450000000 ns/op	      800 cpu-ms/op	        30 peak-RSS-MiB
@@ -49,6 +50,9 @@ func TestParseAndRender(t *testing.T) {
 		if !strings.Contains(text, strings.TrimPrefix(want, "Benchmark")) {
 			t.Errorf("report lacks %q:\n%s", want, text)
 		}
+	}
+	if strings.Contains(text, "harness:") {
+		t.Errorf("a log line was reported as a machine fact:\n%s", text)
 	}
 	// The request ratio (45/90) is in the APIPhases kubeadm row.
 	for _, line := range strings.Split(text, "\n") {
