@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/cluster-bootstrap/token/jws"
 
+	"github.com/kubelark/kubelark/e2e/internal/e2eutil"
 	"github.com/kubelark/kubelark/e2e/node"
 )
 
@@ -242,7 +243,7 @@ func checkBootstrapCSR(ctx context.Context, t *testing.T, n *node.Node, token st
 func checkMirrorPods(ctx context.Context, t *testing.T, cs *kubernetes.Clientset, nodeName string) {
 	t.Helper()
 	waitControlPlanePods(ctx, t, cs, nodeName)
-	for _, c := range controlPlaneComponents {
+	for _, c := range e2eutil.ControlPlaneComponents {
 		p, err := cs.CoreV1().Pods("kube-system").Get(ctx, c+"-"+nodeName, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubelark/kubelark/e2e/internal/e2eutil"
 	"github.com/kubelark/kubelark/e2e/node"
 )
 
@@ -207,13 +208,13 @@ func initToReady(b *testing.B, t Tools, nw *node.Network, imgs []string, tool, n
 	} else {
 		s.Requests = CountKubeadmRequests(s.Output)
 	}
-	cs, err := clientFor(n.Node, "/etc/kubernetes/admin.conf")
+	cs, err := e2eutil.ClientFor(n.Node, "/etc/kubernetes/admin.conf")
 	if err == nil {
-		err = waitReadyz(ctx, cs)
+		err = e2eutil.WaitReadyz(ctx, cs, 100*time.Millisecond)
 	}
 	readyz := time.Since(start)
 	if err == nil {
-		err = waitControlPlanePods(ctx, cs, n.Name)
+		err = e2eutil.WaitControlPlanePods(ctx, cs, n.Name, 250*time.Millisecond)
 	}
 	ready := time.Since(start)
 	if err != nil {

@@ -159,7 +159,7 @@ func runAPIOne(ctx context.Context, t *testing.T, nw *node.Network, tools Tools,
 	if err != nil {
 		return err
 	}
-	if err := e2eutil.WaitReadyz(ctx, cs); err != nil {
+	if err := e2eutil.WaitReadyz(ctx, cs, 500*time.Millisecond); err != nil {
 		return err
 	}
 	pki, err := readTree(n, "/etc/kubernetes/pki")

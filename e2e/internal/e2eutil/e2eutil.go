@@ -1,7 +1,7 @@
-// Package e2eutil holds the helpers that tests in several packages of the
-// e2e module need to bring up nodes and talk to their API servers (package
-// e2e keeps its own copies in helpers_test.go; it can switch to these).
-// Every helper takes a testing.TB and fails the test on error.
+// Package e2eutil holds what every test package of the e2e module needs to
+// bring up nodes and talk to their API servers: preparation (packages,
+// binaries, images), networks, nodes, commands inside a node, clients,
+// readiness waits and the kubeadm configuration this machine kind needs.
 package e2eutil
 
 import (
@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -85,26 +84,40 @@ func NewNetwork(t testing.TB, prefix3 string) *node.Network {
 }
 
 // StartNode starts a control-plane-capable node (every image imported) with
-// the given name and address; on test failure the tails of its logs are
-// printed before it is torn down. It is safe to call from several
-// goroutines (give each node its own ip: the network's automatic
-// addresses are not).
+// the given name and address ("" = the network's next address). It is safe
+// to call from several goroutines when each node has its own ip.
 func StartNode(ctx context.Context, t testing.TB, nw *node.Network, name, ip string) (*node.Node, error) {
+	return StartNodeConfig(ctx, t, nw, node.Config{Name: name, IP: ip})
+}
+
+// StartNodeConfig starts a node; an empty BinDir or Images list is filled by
+// Prepare, an empty Log is t.Log. On test failure the tails of its logs are
+// printed before it is torn down at the end of the test.
+func StartNodeConfig(ctx context.Context, t testing.TB, nw *node.Network, cfg node.Config) (*node.Node, error) {
 	binDir, imgs := Prepare(t)
-	start := time.Now()
-	n, err := nw.New(ctx, node.Config{Name: name, IP: ip, BinDir: binDir, Images: imgs, Log: TLog{t}})
-	if err != nil {
-		return nil, fmt.Errorf("node %s: %w", name, err)
+	if cfg.BinDir == "" {
+		cfg.BinDir = binDir
 	}
-	t.Logf("node %s (%s) up in %s", name, n.IP, time.Since(start).Round(time.Millisecond))
+	if cfg.Images == nil {
+		cfg.Images = imgs
+	}
+	if cfg.Log == nil {
+		cfg.Log = TLog{t}
+	}
+	start := time.Now()
+	n, err := nw.New(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", cfg.Name, err)
+	}
+	t.Logf("node %s (%s) up in %s", cfg.Name, n.IP, time.Since(start).Round(time.Millisecond))
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, l := range []string{"kubelet", "containerd"} {
-				t.Logf("--- node %s %s log (tail) ---\n%s", name, l, n.LogTail(l, 40))
+				t.Logf("--- node %s %s log (tail) ---\n%s", cfg.Name, l, n.LogTail(l, 40))
 			}
 		}
 		if err := n.Close(context.Background()); err != nil {
-			t.Errorf("node %s teardown: %v", name, err)
+			t.Errorf("node %s teardown: %v", cfg.Name, err)
 		}
 	})
 	return n, nil
@@ -177,21 +190,4 @@ func RESTConfig(n *node.Node, kubeconfig string) (*rest.Config, error) {
 	cfg.Timeout = 15 * time.Second
 	cfg.QPS, cfg.Burst = 50, 100
 	return cfg, nil
-}
-
-// WaitReadyz polls the API server's /readyz until it answers "ok".
-func WaitReadyz(ctx context.Context, cs kubernetes.Interface) error {
-	var last string
-	for {
-		body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
-		if err == nil && string(body) == "ok" {
-			return nil
-		}
-		last = fmt.Sprintf("%s %v", body, err)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("API server /readyz not ok: %s", last)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }
