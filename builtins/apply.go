@@ -63,14 +63,15 @@ func registerAPI(r *runtime.Registry) {
 	})
 	r.Add(&runtime.Builtin{
 		Name:      "k8s_get",
-		Signature: `k8s_get(client, api_version, kind, name, namespace="", wait_for_existence="0s")`,
-		Doc:       "Returns the object as a dict, or None when it does not exist (after waiting up to wait_for_existence for it to appear).",
+		Signature: `k8s_get(client, api_version, kind, name, namespace="", wait_for_existence="0s", wait_for_access="0s")`,
+		Doc:       "Returns the object as a dict, or None when it does not exist (after waiting up to wait_for_existence for it to appear). With wait_for_access, a Forbidden answer is retried until then: RBAC changes reach the API server's authorizer a moment after they are stored, so a credential just granted access uses this to wait until it may act.",
 		Args: []runtime.Arg{clientArg,
 			{Name: "api_version", Type: "string", Doc: `e.g. "v1", "apps/v1"`},
 			{Name: "kind", Type: "string", Doc: `e.g. "ConfigMap"`},
 			{Name: "name", Type: "string"},
 			{Name: "namespace", Type: "string", Doc: `"" = default for namespaced kinds`},
 			{Name: "wait_for_existence", Type: "duration", Doc: "poll (every 500ms, host clock) until the object exists, e.g. the Node the kubelet registers"},
+			{Name: "wait_for_access", Type: "duration", Doc: "poll (every 500ms) while the server answers Forbidden, e.g. right after a ClusterRoleBinding was created"},
 		},
 		DryRun: "Reads the overlay, then the cluster if reachable; never waits.",
 		Fn:     k8sGetFn,
@@ -524,20 +525,28 @@ func durationArg(fn, arg, s string) (time.Duration, error) {
 	return d, nil
 }
 
-// waitForObject polls until the object exists or wait passes (host clock).
-// It returns nil, nil when the object is absent; dry-run clients never wait.
-func waitForObject(env *runtime.Env, c cluster.Client, apiVersion, kind, namespace, name string, wait time.Duration) (*unstructured.Unstructured, error) {
-	deadline := env.Host.Now().Add(wait)
+// waitForObject polls until the object exists or wait passes, and while the
+// server answers Forbidden until waitAccess passes (host clock). It returns
+// nil, nil when the object is absent; dry-run clients never wait.
+func waitForObject(env *runtime.Env, c cluster.Client, apiVersion, kind, namespace, name string, wait, waitAccess time.Duration) (*unstructured.Unstructured, error) {
+	start := env.Host.Now()
 	for {
 		obj, err := c.Get(env.Ctx, apiVersion, kind, namespace, name)
 		if err == nil {
 			return obj, nil
 		}
-		if !cluster.IsNotFound(err) {
+		now := env.Host.Now()
+		switch {
+		case cluster.IsForbidden(err):
+			if c.DryRun() || !now.Before(start.Add(waitAccess)) {
+				return nil, err
+			}
+		case cluster.IsNotFound(err):
+			if c.DryRun() || !now.Before(start.Add(wait)) {
+				return nil, nil
+			}
+		default:
 			return nil, err
-		}
-		if c.DryRun() || !env.Host.Now().Before(deadline) {
-			return nil, nil
 		}
 		if err := env.Host.Sleep(env.Ctx, 500*time.Millisecond); err != nil {
 			return nil, err
@@ -557,9 +566,9 @@ func k8sGetFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	var clientV starlark.Value
 	var a objectArgs
-	wait := "0s"
+	wait, waitAccess := "0s", "0s"
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "client", &clientV, "api_version", &a.apiVersion, "kind", &a.kind,
-		"name", &a.name, "namespace?", &a.namespace, "wait_for_existence?", &wait); err != nil {
+		"name", &a.name, "namespace?", &a.namespace, "wait_for_existence?", &wait, "wait_for_access?", &waitAccess); err != nil {
 		return nil, err
 	}
 	if a.client, err = toClient(b.Name(), clientV); err != nil {
@@ -569,7 +578,11 @@ func k8sGetFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err != nil {
 		return nil, err
 	}
-	obj, err := waitForObject(env, a.client, a.apiVersion, a.kind, a.namespace, a.name, d)
+	da, err := durationArg(b.Name(), "wait_for_access", waitAccess)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := waitForObject(env, a.client, a.apiVersion, a.kind, a.namespace, a.name, d, da)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", b.Name(), env.Redact(err.Error()))
 	}
@@ -684,7 +697,7 @@ func k8sPatchFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		return nil, err
 	}
 	target := cluster.Ref(apiVersion, kind, namespace, name)
-	cur, err := waitForObject(env, c, apiVersion, kind, namespace, name, d)
+	cur, err := waitForObject(env, c, apiVersion, kind, namespace, name, d, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", b.Name(), env.Redact(err.Error()))
 	}

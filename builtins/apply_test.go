@@ -261,3 +261,55 @@ r = k8s_apply(c, `+obj+`, forbidden_ok=True)
 		t.Errorf("refused applies recorded %d actions", n)
 	}
 }
+
+// TestK8sGetWaitForAccess: a credential just granted access through a new
+// binding is refused until the authorizer sees it; wait_for_access retries
+// Forbidden until then, and gives the server's refusal when time runs out.
+func TestK8sGetWaitForAccess(t *testing.T) {
+	var gets, allowAfter int
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		gets++
+		if gets <= allowAfter {
+			w.WriteHeader(403)
+			_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403,` +
+				`"message":"clusterrolebindings.rbac.authorization.k8s.io \"kubeadm:cluster-admins\" is forbidden: User \"kubernetes-admin\" cannot get resource"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"kubeadm:cluster-admins"}}`))
+	}))
+	defer ts.Close()
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
+	h := host.NewFake()
+	if _, err := h.WriteFile("/pki/ca.crt", caPEM, 0o644, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	live := cluster.NewLive(cluster.LiveOptions{Retry: cluster.Retry{Timeout: time.Second, Initial: 10 * time.Millisecond}})
+	a := newAPITest(t, h, live)
+	get := func(wait string) (starlark.StringDict, error) {
+		return a.exec(`r = k8s_get(k8s_client(token="abcdef.0123456789abcdef", server="` + ts.URL + `", ca="/pki/ca.crt"),
+    "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "kubeadm:cluster-admins", wait_for_access="` + wait + `")`)
+	}
+
+	allowAfter = 3
+	g, err := get("10s")
+	if err != nil {
+		t.Fatalf("wait_for_access did not wait out the Forbidden answers: %v", err)
+	}
+	if d, ok := g["r"].(*starlark.Dict); !ok || d.Len() == 0 || gets != 4 {
+		t.Errorf("got %v after %d GETs, want the object after 4", g["r"], gets)
+	}
+
+	gets, allowAfter = 0, 1000
+	if _, err = get("2s"); err == nil || !strings.Contains(err.Error(), "Forbidden") {
+		t.Fatalf("a refusal that outlasts wait_for_access must fail with the server's reason, got %v", err)
+	}
+	if gets < 2 || gets > 10 {
+		t.Errorf("%d GETs in a 2s wait at 500ms intervals", gets)
+	}
+
+	gets, allowAfter = 0, 1000
+	if _, err = get("0s"); err == nil || gets != 1 {
+		t.Errorf("without wait_for_access a Forbidden answer is final: err %v after %d GETs", err, gets)
+	}
+}
