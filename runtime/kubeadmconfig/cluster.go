@@ -67,28 +67,10 @@ func (m *mapper) mapCluster(c *ClusterConfiguration) {
 	if c.Proxy.Disabled {
 		m.set("proxy_disabled", true, "proxy.disabled")
 	}
-	if c.CertificatesDir != "" {
-		if msg := checkAbsPath(c.CertificatesDir); msg != "" {
-			m.errorf("certificatesDir", "%s", msg)
-		} else {
-			m.set("cert_dir", c.CertificatesDir, "certificatesDir")
-		}
-	}
-	if c.ImageRepository != "" {
-		if msg := checkImageRepository(c.ImageRepository); msg != "" {
-			m.errorf("imageRepository", "%s", msg)
-		} else {
-			m.set("image_repository", c.ImageRepository, "imageRepository")
-		}
-	}
+	m.setChecked("cert_dir", c.CertificatesDir, "certificatesDir", checkAbsPath)
+	m.setChecked("image_repository", c.ImageRepository, "imageRepository", checkImageRepository)
 	m.mapFeatureGates(c.FeatureGates)
-	if c.ClusterName != "" {
-		if msg := checkDNSSubdomain(c.ClusterName); msg != "" {
-			m.errorf("clusterName", "%s", msg)
-		} else {
-			m.set("cluster_name", c.ClusterName, "clusterName")
-		}
-	}
+	m.setChecked("cluster_name", c.ClusterName, "clusterName", checkDNSSubdomain)
 	if c.EncryptionAlgorithm != "" {
 		if !contains(encryptionAlgorithms, c.EncryptionAlgorithm) {
 			m.errorf("encryptionAlgorithm", "%q is not supported; use one of %s", c.EncryptionAlgorithm, strings.Join(encryptionAlgorithms, ", "))
@@ -134,13 +116,7 @@ func (m *mapper) mapEtcd(e *Etcd) {
 	}
 	if l := e.Local; l != nil {
 		m.mapImageMeta("etcd_", &l.ImageMeta, "etcd.local")
-		if l.DataDir != "" {
-			if msg := checkAbsPath(l.DataDir); msg != "" {
-				m.errorf("etcd.local.dataDir", "%s", msg)
-			} else {
-				m.set("etcd_data_dir", l.DataDir, "etcd.local.dataDir")
-			}
-		}
+		m.setChecked("etcd_data_dir", l.DataDir, "etcd.local.dataDir", checkAbsPath)
 		m.setArgs("etcd_extra_args", l.ExtraArgs, "etcd.local.extraArgs")
 		m.setEnvs("etcd_extra_envs", l.ExtraEnvs, "etcd.local.extraEnvs")
 		m.setSANs("etcd_server_cert_sans", l.ServerCertSANs, "etcd.local.serverCertSANs")
@@ -236,13 +212,7 @@ func (m *mapper) mapNetworking(c *ClusterConfiguration) {
 			m.set("pod_subnet", n.PodSubnet, "networking.podSubnet")
 		}
 	}
-	if n.DNSDomain != "" {
-		if msg := checkDNSSubdomain(n.DNSDomain); msg != "" {
-			m.errorf("networking.dnsDomain", "%s", msg)
-		} else {
-			m.set("dns_domain", n.DNSDomain, "networking.dnsDomain")
-		}
-	}
+	m.setChecked("dns_domain", n.DNSDomain, "networking.dnsDomain", checkDNSSubdomain)
 }
 
 func argValue(args []Arg, name string) string {

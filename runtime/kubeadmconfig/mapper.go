@@ -23,6 +23,20 @@ func (m *mapper) path(p string) string { return m.kind + "." + p }
 // set records a parameter and where it came from. Two fields mapping to one
 // parameter would be a bug in this package's tables, so it is reported as
 // an error rather than overwritten.
+// setChecked maps a non-empty string field to param after check accepts it;
+// check returns "" for a valid value, else what is wrong, which becomes an
+// error naming the field. An empty value is left to the recipe's default.
+func (m *mapper) setChecked(param, value, field string, check func(string) string) {
+	if value == "" {
+		return
+	}
+	if msg := check(value); msg != "" {
+		m.errorf(field, "%s", msg)
+		return
+	}
+	m.set(param, value, field)
+}
+
 func (m *mapper) set(param string, value any, field string) {
 	if prev, dup := m.res.Sources[param]; dup {
 		m.errs = append(m.errs, fmt.Sprintf("%s and %s both set parameter %s; keep one", prev, m.path(field), param))

@@ -9,13 +9,7 @@ func (m *mapper) mapReset(c *ResetConfiguration) {
 	if c.CleanupTmpDir {
 		m.set("reset_cleanup_tmp_dir", true, "cleanupTmpDir")
 	}
-	if c.CertificatesDir != "" {
-		if msg := checkAbsPath(c.CertificatesDir); msg != "" {
-			m.errorf("certificatesDir", "%s", msg)
-		} else {
-			m.set("reset_cert_dir", c.CertificatesDir, "certificatesDir")
-		}
-	}
+	m.setChecked("reset_cert_dir", c.CertificatesDir, "certificatesDir", checkAbsPath)
 	if c.CRISocket != "" {
 		norm, warn, msg := normalizeCRISocket(c.CRISocket)
 		if msg != "" {
