@@ -1,10 +1,8 @@
 package parity
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -58,18 +56,7 @@ func TestParityAPI(t *testing.T) {
 						}
 					}
 				}
-				diffs := Compare(c.Name, arts[0], arts[1])
-				unexpected := allow.Check(c.Name, diffs)
-				t.Logf("%s: %d objects (kubeadm) / %d (kubelark), %d differences, %d of them listed; %s",
-					c.Name, len(arts[0]), len(arts[1]), len(diffs), len(diffs)-len(unexpected), time.Since(cstart).Round(100*time.Millisecond))
-				if len(unexpected) > 0 {
-					var b strings.Builder
-					for _, d := range unexpected {
-						fmt.Fprintf(&b, "  - %s\n", d)
-					}
-					t.Errorf("%d differences not listed in %s (fix kubelark, or list them with the reason they are deliberate; outputs: set %s=DIR to keep them):\n%s",
-						len(unexpected), allow.File, KeepEnv, b.String())
-				}
+				checkParity(t, allow, c.Name, "objects", arts[0], arts[1], "; "+time.Since(cstart).Round(100*time.Millisecond).String())
 			})
 		}
 	})

@@ -54,17 +54,7 @@ func TestParity(t *testing.T) {
 					}
 				}
 				ka, kl := runBoth(t, wf, tools, c, dir)
-				diffs := Compare(c.Name, ka, kl)
-				unexpected := allow.Check(c.Name, diffs)
-				t.Logf("%s: %d artifacts (kubeadm) / %d (kubelark), %d differences, %d of them listed", c.Name, len(ka), len(kl), len(diffs), len(diffs)-len(unexpected))
-				if len(unexpected) > 0 {
-					var b strings.Builder
-					for _, d := range unexpected {
-						fmt.Fprintf(&b, "  - %s\n", d)
-					}
-					t.Errorf("%d differences not listed in %s (fix kubelark, or list them with the reason they are deliberate; outputs: set %s=DIR to keep them):\n%s",
-						len(unexpected), allow.File, KeepEnv, b.String())
-				}
+				checkParity(t, allow, c.Name, "artifacts", ka, kl, "")
 			})
 		}
 	})
@@ -172,4 +162,24 @@ type testLog struct{ t *testing.T }
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// checkParity compares what kubeadm and kubelark produced for one config
+// and fails the test on every difference the allow-list does not name.
+// unit names what was compared ("artifacts", "objects") in the log line;
+// note is appended to it.
+func checkParity(t *testing.T, allow *AllowList, config, unit string, kubeadm, kubelark Artifacts, note string) {
+	t.Helper()
+	diffs := Compare(config, kubeadm, kubelark)
+	unexpected := allow.Check(config, diffs)
+	t.Logf("%s: %d %s (kubeadm) / %d (kubelark), %d differences, %d of them listed%s",
+		config, len(kubeadm), unit, len(kubelark), len(diffs), len(diffs)-len(unexpected), note)
+	if len(unexpected) > 0 {
+		var b strings.Builder
+		for _, d := range unexpected {
+			fmt.Fprintf(&b, "  - %s\n", d)
+		}
+		t.Errorf("%d differences not listed in %s (fix kubelark, or list them with the reason they are deliberate; outputs: set %s=DIR to keep them):\n%s",
+			len(unexpected), allow.File, KeepEnv, b.String())
+	}
 }
