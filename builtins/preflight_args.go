@@ -271,3 +271,16 @@ func (a *pfArgs) unknown() error {
 	}
 	return fmt.Errorf("%s: unknown field(s) %s; this kind takes %s", a.whereOr(), strings.Join(bad, ", "), takes)
 }
+
+func (a *pfArgs) boolean(key string, def bool) bool {
+	v, ok := a.get(key, false)
+	if !ok {
+		return def
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		a.typeErr(key, v, "bool")
+		return def
+	}
+	return b
+}

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
 	"golang.org/x/net/http/httpproxy"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -24,7 +23,6 @@ import (
 const (
 	pfKubeadmVersion     = "v1.36.3"
 	pfMinKubeletVersion  = "v1.33.0"
-	pfCRIDialTimeout     = 2 * time.Second
 	pfCgroupV1ErrorMinor = 35 // kubelet >= 1.35 refuses cgroup v1 by default
 )
 
@@ -43,23 +41,25 @@ var pfKinds map[string]pfKind
 
 func init() {
 	pfKinds = map[string]pfKind{
-		"is_privileged_user": {"error if the effective user is not root. Name IsPrivilegedUser.", parsePrivileged},
-		"num_cpu":            {"{min=2}: error if fewer CPUs. Name NumCPU.", parseNumCPU},
-		"mem":                {"{min_mb=1700}: error if less RAM (sysinfo). Name Mem.", parseMem},
-		"kubernetes_version": {"{version, kubeadm_version=\"" + pfKubeadmVersion + "\"}: warning if version is a newer minor than kubeadm_version, error if unparsable. Name KubernetesVersion.", parseKubernetesVersion},
-		"service_active":     {"{unit, ports=[]}: warning if the unit is active (firewalld). Name: the unit, capitalised (Firewalld).", parseServiceActive},
-		"service_enabled":    {"{unit}: warning if the unit is not enabled or cannot be checked. Name Service-<Unit>.", parseServiceEnabled},
-		"port":               {"{port}: error if TCP :port cannot be bound. Name Port-<port>.", parsePort},
-		"file_available":     {"{path}: error if the file exists. Name FileAvailable-<path with - for />.", parseFileAvailable},
-		"dir_available":      {"{path}: error if the directory exists and is not empty. Name DirAvailable-<path>.", parseDirAvailable},
-		"file_existing":      {"{binary} or {path}: error if the binary is not in PATH (FileExisting-<binary>) or the file does not exist (FileExisting-<path>).", parseFileExisting},
-		"file_content":       {"{path, content}: error if the file does not start with content. Name FileContent-<path>.", parseFileContent},
-		"http_proxy":         {"{url} or {host, proto=\"https\"}: warning if the URL would go through a proxy (*_PROXY/NO_PROXY of the environment). Name HTTPProxy.", parseHTTPProxy},
-		"http_proxy_cidr":    {"{cidr, proto=\"https\"}: warning if the CIDR's first host address would be proxied. Name HTTPProxyCIDR.", parseHTTPProxyCIDR},
-		"swap":               {"warning if /proc/swaps lists swap. Name Swap.", parseSwap},
-		"hostname":           {"{name=<lower-cased hostname>} (alias node_name): warning if not a DNS subdomain or not resolvable. Name Hostname.", parseHostname},
-		"kubelet_version":    {"{min=\"" + pfMinKubeletVersion + "\", control_plane_version=\"\"} (alias kubernetes_version): error if `kubelet --version` is unparsable, older than min, or a newer minor than the control plane. Name KubeletVersion.", parseKubeletVersion},
-		"cri":                {"{socket}: error if the CRI unix socket does not accept a connection (the CRI RuntimeReady status RPC is not called). Name CRI.", parseCRI},
+		"is_privileged_user":        {"error if the effective user is not root. Name IsPrivilegedUser.", parsePrivileged},
+		"num_cpu":                   {"{min=2}: error if fewer CPUs. Name NumCPU.", parseNumCPU},
+		"mem":                       {"{min_mb=1700}: error if less RAM (sysinfo). Name Mem.", parseMem},
+		"kubernetes_version":        {"{version, kubeadm_version=\"" + pfKubeadmVersion + "\"}: warning if version is a newer minor than kubeadm_version, error if unparsable. Name KubernetesVersion.", parseKubernetesVersion},
+		"service_active":            {"{unit, ports=[]}: warning if the unit is active (firewalld). Name: the unit, capitalised (Firewalld).", parseServiceActive},
+		"service_enabled":           {"{unit}: warning if the unit is not enabled or cannot be checked. Name Service-<Unit>.", parseServiceEnabled},
+		"port":                      {"{port}: error if TCP :port cannot be bound. Name Port-<port>.", parsePort},
+		"file_available":            {"{path}: error if the file exists. Name FileAvailable-<path with - for />.", parseFileAvailable},
+		"dir_available":             {"{path}: error if the directory exists and is not empty. Name DirAvailable-<path>.", parseDirAvailable},
+		"file_existing":             {"{binary} or {path}: error if the binary is not in PATH (FileExisting-<binary>) or the file does not exist (FileExisting-<path>).", parseFileExisting},
+		"file_content":              {"{path, content}: error if the file does not start with content. Name FileContent-<path>.", parseFileContent},
+		"http_proxy":                {"{url} or {host, proto=\"https\"}: warning if the URL would go through a proxy (*_PROXY/NO_PROXY of the environment). Name HTTPProxy.", parseHTTPProxy},
+		"http_proxy_cidr":           {"{cidr, proto=\"https\"}: warning if the CIDR's first host address would be proxied. Name HTTPProxyCIDR.", parseHTTPProxyCIDR},
+		"swap":                      {"warning if /proc/swaps lists swap. Name Swap.", parseSwap},
+		"hostname":                  {"{name=<lower-cased hostname>} (alias node_name): warning if not a DNS subdomain or not resolvable. Name Hostname.", parseHostname},
+		"kubelet_version":           {"{min=\"" + pfMinKubeletVersion + "\", control_plane_version=\"\"} (alias kubernetes_version): error if `kubelet --version` is unparsable, older than min, or a newer minor than the control plane. Name KubeletVersion.", parseKubeletVersion},
+		"cri":                       {"{socket}: error if the CRI RuntimeService Status RPC fails or reports RuntimeReady false (NetworkReady is ignored). Name CRI.", parseCRI},
+		"container_runtime_version": {"{socket}: warning if the CRI does not implement the RuntimeConfig RPC (cgroup driver detection), error if the call fails otherwise. Name ContainerRuntimeVersion.", parseContainerRuntimeVersion},
+		"image_pull":                {"{socket, images, policy=\"IfNotPresent\" (or \"Always\", \"Never\"), serial=True, sandbox_image=\"\"}: pulls the images through the CRI (IfNotPresent: only missing ones; Never: none); error per image that fails. Skipped in a dry run. Warns (log) when the CRI's sandbox image differs from sandbox_image. Name ImagePull.", parseImagePull},
 		"system_verification": {"{kubernetes_version=\"" + pfKubeadmVersion + "\"}: kernel release not 5.4/5.10/5.15/>=6 is a warning; cgroups v1 is an error when the kubelet version is >= 1.35 (a warning before); missing cgroup v2 controllers are errors. Kernel config is not checked. Name SystemVerification.",
 			parseSystemVerification},
 		"external_files": {"{paths}: error for each file that does not exist. Name ExternalEtcdClientCertificates.", parseExternalFiles},
@@ -405,29 +405,6 @@ func parseKubeletVersion(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
 					"version skew and may lead to a malfunctional cluster. Kubelet version: %q Control plane version: %q", kv, k8s)}
 			}
 		}
-		return nil
-	}
-}
-
-func parseCRI(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
-	socket := a.str("socket", true, "")
-	var sockPath string
-	if a.err == nil {
-		switch {
-		case strings.HasPrefix(socket, "unix://"):
-			sockPath = strings.TrimPrefix(socket, "unix://")
-		case strings.HasPrefix(socket, "/"):
-			sockPath = socket
-		default:
-			a.err = fmt.Errorf("%s: field \"socket\": %q is not a unix socket endpoint (e.g. unix:///var/run/containerd/containerd.sock)", a.whereOr(), socket)
-		}
-	}
-	return "CRI", func(c *pfCtx) []pfFinding {
-		conn, err := c.h.DialTimeout("unix", sockPath, pfCRIDialTimeout)
-		if err != nil {
-			return []pfFinding{pfError("container runtime is not running: cannot connect to %s: %v", socket, err)}
-		}
-		conn.Close()
 		return nil
 	}
 }

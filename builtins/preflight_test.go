@@ -26,12 +26,7 @@ func healthyHost() *host.Fake {
 		}
 		return nil, errors.New("unexpected command " + name)
 	}
-	f.FDial = func(network, address string) error {
-		if network == "unix" && address == "/var/run/containerd/containerd.sock" {
-			return nil
-		}
-		return errors.New("connection refused")
-	}
+	f.FCRI = &host.FakeCRI{}
 	return f
 }
 
@@ -108,7 +103,7 @@ func TestPreflightFailures(t *testing.T) {
 	f.Put("/proc/swaps", []byte("Filename Type Size Used Priority\n/swapfile file 1048572 0 -2\n"), 0o444)
 	f.Put("/proc/sys/net/ipv4/ip_forward", []byte("0\n"), 0o644)
 	f.Remove("/sys/fs/cgroup/cgroup.controllers") // cgroup v1
-	f.FDial = nil
+	f.FCRI = nil
 	f.FKernel = "4.19.0-1-amd64"
 	f.FEnviron = []string{"HTTPS_PROXY=http://user:secretpw@proxy:3128"}
 	f.FHostname = "Node_1"
@@ -286,7 +281,7 @@ func TestPreflightServiceStates(t *testing.T) {
 func TestPreflightBadChecks(t *testing.T) {
 	f := healthyHost()
 	for src, want := range map[string]string{
-		`[{"kind": "ports", "port": 1}]`:                  `checks[0]: unknown kind "ports"; known kinds: cri, dir_available`,
+		`[{"kind": "ports", "port": 1}]`:                  `checks[0]: unknown kind "ports"; known kinds: container_runtime_version, cri, dir_available`,
 		`[{"port": 1}]`:                                   `checks[0]: check: missing field "kind"`,
 		`[{"kind": "swap"}, {"kind": "port"}]`:            `checks[1]: kind "port": missing field "port"`,
 		`[{"kind": "port", "port": "6443"}]`:              `field "port": got string, want int`,

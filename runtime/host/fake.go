@@ -29,7 +29,9 @@ type Fake struct {
 	FHosts     map[string][]string // LookupHost answers
 	FExec      func(name string, args ...string) ([]byte, error)
 	FDial      func(network, address string) error
-	FDryRun    bool
+	// FCRI answers the CRI RPCs (ConnectCRI); nil = no runtime.
+	FCRI    CRI
+	FDryRun bool
 	// FLive makes the fake claim to be the running system, so builtins
 	// perform service actions and probes instead of recording them.
 	FLive bool
