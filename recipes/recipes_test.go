@@ -32,12 +32,13 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 const testdata = "../testdata"
 
 // newFake is the test node: NewFake's node1 / 10.0.0.10, with what a
-// healthy kubeadm host has, so preflight passes: a CRI socket that
-// answers, IP forwarding on, cgroups v2, a kubelet of the right version.
+// healthy kubeadm host has, so preflight passes: a ready in-memory CRI
+// (host.FakeCRI: RuntimeConfig implemented, images pulled in memory), IP forwarding on, cgroups v2, a kubelet of the right version.
 // (The fake reports every unit active, so preflight warns about firewalld.)
 func newFake() *host.Fake {
 	f := host.NewFake()
 	f.FDial = func(network, address string) error { return nil }
+	f.FCRI = &host.FakeCRI{}
 	f.FExec = func(name string, args ...string) ([]byte, error) {
 		return []byte("Kubernetes v1.36.3\n"), nil
 	}
