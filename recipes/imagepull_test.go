@@ -1,6 +1,7 @@
 package recipes_test
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
@@ -27,8 +28,8 @@ func TestPreflightImagePull(t *testing.T) {
 		want    []string
 	}{
 		"defaults pull what is missing": {present: all[:2], want: all[2:]},
-		"always": {set: []string{"image_pull_policy=Always"}, present: all, want: all},
-		"never":  {set: []string{"image_pull_policy=Never"}},
+		"always":                        {set: []string{"image_pull_policy=Always"}, present: all, want: all},
+		"never":                         {set: []string{"image_pull_policy=Never"}},
 		"no proxy, no dns, parallel": {set: []string{"proxy_disabled=true", "dns_disabled=true", "image_pull_serial=false"},
 			want: []string{all[0], all[1], all[2], all[5], all[6]}},
 		"external etcd": {values: "external-etcd.yaml", want: all[:6]},
@@ -58,12 +59,6 @@ func TestPreflightImagePull(t *testing.T) {
 
 func sortedCopy(s []string) []string {
 	out := append([]string(nil), s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
+	sort.Strings(out)
 	return out
 }
