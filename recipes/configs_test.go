@@ -10,7 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubelark/kubelark/runtime"
 	"github.com/kubelark/kubelark/runtime/kubeadmconfig"
+	"github.com/kubelark/kubelark/stdlib"
 )
 
 // TestConfigsMatchValues: each golden case exists twice, as recipe
@@ -24,7 +26,7 @@ func TestConfigsMatchValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := kubeadmconfig.Load(cfgData)
+			res, err := mapInitConfig(cfgData)
 			if err != nil {
 				t.Fatalf("configs/%s.yaml: %v", tc.name, err)
 			}
@@ -55,6 +57,17 @@ func TestConfigsMatchValues(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mapInitConfig is what --config makes of a file for the init recipe:
+// validated by runtime/kubeadmconfig, mapped by the recipe's mapping.
+func mapInitConfig(data []byte) (*runtime.ConfigMapping, error) {
+	cfg, err := kubeadmconfig.Load(data)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.MapConfig(runtime.Options{StdlibFS: stdlib.FS, ConfigDocs: cfg.Docs, Recipe: "init"},
+		"@stdlib//kubeadmconfig.star", "kubeadmconfig.init_params")
 }
 
 // normalize makes int64/float64 and []string/[]any comparable.
