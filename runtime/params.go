@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -177,42 +176,6 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	st := starlarkstruct.FromStringDict(starlark.String("params"), fields)
 	st.Freeze()
 	return st, nil
-}
-
-// configKwarg is the keyword of params() that names the recipe's kubeadm
-// config mapping; it is therefore not a parameter name.
-const configKwarg = "config"
-
-// mapConfigDocs runs the recipe's config mapping over the --config
-// documents (nil without --config). The mapping's warnings are printed
-// here; its problems are input errors (no backtrace), while a failure
-// inside the mapping function keeps its backtrace: that is a bug in the
-// recipe or stdlib, not in the user's file.
-func (s *runState) mapConfigDocs(thread *starlark.Thread, fn starlark.Callable) (*ConfigMapping, error) {
-	o := s.opts
-	if o.ConfigDocs == nil {
-		return nil, nil
-	}
-	file := "--config"
-	if o.ConfigFile != "" {
-		file += " " + o.ConfigFile
-	}
-	if fn == nil {
-		return nil, inputErr(fmt.Errorf("%s: recipe %s does not read kubeadm configs: its params() has no %s = mapping function; give the values with --values/--set, or add e.g. %s = kubeadmconfig.init_params (load(\"@stdlib//kubeadmconfig.star\", \"kubeadmconfig\"))",
-			file, o.Recipe, configKwarg, configKwarg))
-	}
-	m, err := mapConfig(thread, fn, o.ConfigDocs)
-	if err != nil {
-		var problems *configError
-		if errors.As(err, &problems) {
-			return nil, inputErr(fmt.Errorf("%s: %w", file, err))
-		}
-		return nil, err
-	}
-	for _, w := range m.Warnings {
-		s.env.Warnf("--config: %s", w)
-	}
-	return m, nil
 }
 
 // registerSecretValues registers every string inside a secret parameter's

@@ -212,29 +212,29 @@ func (c *checker) checkFeatureGates(gates map[string]bool) {
 
 // checkValidity checks the certificate validity periods, warning like
 // kubeadm when they exceed its defaults or each other.
-func (m *checker) checkValidity(c *ClusterConfiguration) {
+func (c *checker) checkValidity(cc *ClusterConfiguration) {
 	var cert, ca time.Duration
-	if p := c.CertificateValidityPeriod; p != nil {
+	if p := cc.CertificateValidityPeriod; p != nil {
 		if msg := checkDuration(*p); msg != "" {
-			m.errorf("certificateValidityPeriod", "%s", msg)
+			c.errorf("certificateValidityPeriod", "%s", msg)
 		} else {
 			cert, _ = time.ParseDuration(*p)
 			if cert > defaultCertValidity {
-				m.warnf("certificateValidityPeriod", "%s is more than the recommended %s", cert, defaultCertValidity)
+				c.warnf("certificateValidityPeriod", "%s is more than the recommended %s", cert, defaultCertValidity)
 			}
 		}
 	}
-	if p := c.CACertificateValidityPeriod; p != nil {
+	if p := cc.CACertificateValidityPeriod; p != nil {
 		if msg := checkDuration(*p); msg != "" {
-			m.errorf("caCertificateValidityPeriod", "%s", msg)
+			c.errorf("caCertificateValidityPeriod", "%s", msg)
 		} else {
 			ca, _ = time.ParseDuration(*p)
 			if ca > defaultCACertValidity {
-				m.warnf("caCertificateValidityPeriod", "%s is more than the recommended %s", ca, defaultCACertValidity)
+				c.warnf("caCertificateValidityPeriod", "%s is more than the recommended %s", ca, defaultCACertValidity)
 			}
 		}
 	}
 	if cert > 0 && ca > 0 && cert > ca {
-		m.warnf("certificateValidityPeriod", "%s is more than caCertificateValidityPeriod %s; certificates will outlive their CA", cert, ca)
+		c.warnf("certificateValidityPeriod", "%s is more than caCertificateValidityPeriod %s; certificates will outlive their CA", cert, ca)
 	}
 }

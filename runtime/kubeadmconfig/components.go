@@ -1,13 +1,11 @@
 package kubeadmconfig
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
-	sigsjson "sigs.k8s.io/json"
 )
 
 // checkArgs validates a v1beta4 extraArgs list: every flag has a name,
@@ -111,18 +109,4 @@ func (c *checker) checkTaints(taints *[]corev1.Taint, field string) {
 		}
 		seen[k] = i
 	}
-}
-
-// toPlain converts a typed value to map[string]any / []any / string /
-// int64 / float64 / bool through its JSON form, as the recipe sees it.
-func toPlain(v any) (any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var out any
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(b, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

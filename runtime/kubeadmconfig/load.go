@@ -19,6 +19,7 @@ package kubeadmconfig
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -180,6 +181,20 @@ func decodeAndCheck(c *checker, d *document) (map[string]any, error) {
 		return nil, fmt.Errorf("kubeadm config: %s: %s: cannot re-encode the document: %v", d.where(), d.meta.Kind, err)
 	}
 	return plain.(map[string]any), nil
+}
+
+// toPlain converts a typed value to map[string]any / []any / string /
+// int64 / float64 / bool through its JSON form, as the recipe sees it.
+func toPlain(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // checkTypeMeta rejects documents whose apiVersion/kind kubelark cannot read,
