@@ -26,9 +26,9 @@ func RecipeAPI() []*Builtin {
 		},
 		{
 			Name:      "params",
-			Signature: `params(**decls)`,
+			Signature: `params(config=None, **decls)`,
 			Doc:       "Resolves the declared parameters (default <- --config <- --values <- --set) and returns them as a frozen struct. Once per run, in the main recipe. Unknown keys and type errors name the key, the source and the nearest declared name.",
-			Args:      []Arg{{Name: "decls", Type: "param", Doc: "one param(...) per parameter name"}},
+			Args:      []Arg{{Name: "config", Type: "function", Doc: "the recipe's kubeadm config mapping: called with the --config documents (dict kind -> document), returns struct(params, sources, warnings, errors); e.g. kubeadmconfig.init_params of @stdlib//kubeadmconfig.star. Without it --config is an error"}, {Name: "decls", Type: "param", Doc: "one param(...) per parameter name"}},
 			DryRun:    "same as a live run; the resolved values go to the plan (parameters declared secret=True redacted)",
 			Fn:        paramsBuiltin,
 		},

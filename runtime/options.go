@@ -27,12 +27,13 @@ type Options struct {
 	Set []string
 	// ValuesFile is a YAML map of parameter values (--values).
 	ValuesFile string
-	// ConfigParams are parameter values decoded from a kubeadm config
-	// (--config) and ConfigSources the kubeadm field each came from
-	// (param -> "ClusterConfiguration.networking.podSubnet"), used to
-	// name the field when the recipe does not declare the parameter.
-	ConfigParams  map[string]any
-	ConfigSources map[string]string
+	// ConfigDocs are the documents of a kubeadm config (--config), by
+	// kind, as plain data shaped like their YAML, already decoded and
+	// validated by runtime/kubeadmconfig. The recipe's params(config =
+	// fn) maps them onto its parameters; ConfigFile names the file in
+	// errors.
+	ConfigDocs map[string]any
+	ConfigFile string
 	// ConfigWarnings are printed (and counted) as the run starts;
 	// ConfigSecrets (bootstrap tokens, certificate keys read from the
 	// file) are redacted from every line and the plan.

@@ -125,15 +125,28 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	}
 	s.paramsCalled = true
 	s.decls = map[string]*paramDecl{}
+	var configFn starlark.Callable
 	for _, kv := range kwargs {
 		name := string(kv[0].(starlark.String))
+		if name == configKwarg {
+			fn, ok := kv[1].(starlark.Callable)
+			if !ok {
+				return nil, fmt.Errorf("%s: %s: got %s, want the function that maps kubeadm config documents onto parameters (e.g. kubeadmconfig.init_params of @stdlib//kubeadmconfig.star)", b.Name(), configKwarg, kv[1].Type())
+			}
+			configFn = fn
+			continue
+		}
 		d, ok := kv[1].(*paramDecl)
 		if !ok {
 			return nil, fmt.Errorf("%s: %s: got %s, want param(default, doc, ...)", b.Name(), name, kv[1].Type())
 		}
 		s.decls[name] = d
 	}
-	values, err := s.resolveParams()
+	mapping, err := s.mapConfigDocs(thread, configFn)
+	if err != nil {
+		return nil, err
+	}
+	values, err := s.resolveParams(mapping)
 	if err != nil {
 		return nil, inputErr(err)
 	}

@@ -9,8 +9,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// paramsRecipe's config mapping hands the test's "Values" document
+// through (see configDocs), so layering tests need no kubeadm file.
 const paramsRecipe = `
+def _config(docs):
+    d = docs.get("Values", {})
+    return struct(params = d.get("params", {}), sources = d.get("sources", {}), warnings = d.get("warnings", []), errors = d.get("errors", []))
+
 cfg = params(
+    config = _config,
     bind_port = param(6443, "API server port"),
     pod_subnet = param("", "pod CIDR"),
     cert_sans = param([], "extra SANs"),
@@ -41,13 +48,12 @@ func TestParamsLayers(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := mustRun(t, runFiles(t, map[string]string{"main.star": paramsRecipe}, Options{
-		ConfigParams: map[string]any{
+		ConfigDocs: configDocs(map[string]any{
 			"bind_port": int32(6000), "pod_subnet": "10.0.0.0/16", "extra_args": map[string]string{"v": "2"},
 			"upload_certs": true,
-		},
-		ConfigSources: map[string]string{"bind_port": "InitConfiguration.localAPIEndpoint.bindPort"},
-		ValuesFile:    values,
-		Set:           []string{"bind_port=8000", "cert_sans=b.example, c.example", "algo=ECDSA-P256", "token=abcdef.0123456789abcdef"},
+		}, map[string]string{"bind_port": "InitConfiguration.localAPIEndpoint.bindPort"}),
+		ValuesFile: values,
+		Set:        []string{"bind_port=8000", "cert_sans=b.example, c.example", "algo=ECDSA-P256", "token=abcdef.0123456789abcdef"},
 	}))
 	want := `port=8000 subnet="10.1.0.0/16" sans=["b.example", "c.example"] args={"v": "2"} upload=True taints=[] algo="ECDSA-P256"`
 	if !strings.Contains(r.out, want) {
@@ -117,12 +123,12 @@ func TestParamsErrors(t *testing.T) {
 		{"values dup", Options{ValuesFile: values("bind_port: 1\nbind_port: 2\n")}, []string{"not valid YAML"}},
 		{"values missing", Options{ValuesFile: "/nonexistent/v.yaml"}, []string{"--values /nonexistent/v.yaml", "no such file"}},
 		{"config undeclared", Options{
-			ConfigParams:  map[string]any{"service_subnet": "10.96.0.0/12"},
-			ConfigSources: map[string]string{"service_subnet": "ClusterConfiguration.networking.serviceSubnet"},
+			ConfigDocs: configDocs(map[string]any{"service_subnet": "10.96.0.0/12"},
+				map[string]string{"service_subnet": "ClusterConfiguration.networking.serviceSubnet"}),
 		}, []string{"kubeadm field ClusterConfiguration.networking.serviceSubnet sets parameter service_subnet, which recipe", "does not declare"}},
 		{"config type", Options{
-			ConfigParams:  map[string]any{"bind_port": "x"},
-			ConfigSources: map[string]string{"bind_port": "InitConfiguration.localAPIEndpoint.bindPort"},
+			ConfigDocs: configDocs(map[string]any{"bind_port": "x"},
+				map[string]string{"bind_port": "InitConfiguration.localAPIEndpoint.bindPort"}),
 		}, []string{"--config: kubeadm field InitConfiguration.localAPIEndpoint.bindPort: parameter bind_port is an int, got string"}},
 		{"ignore all with others", Options{IgnorePreflightErrors: []string{"all", "Swap"}}, []string{`"all" ignores every check`}},
 	} {
@@ -182,14 +188,18 @@ cfg.d["b"] = 2
 // redacted too); a key file path stays readable.
 func TestSecretParams(t *testing.T) {
 	r := runFiles(t, map[string]string{"main.star": `
+def _config(docs):
+    return struct(params = docs["Values"]["params"], sources = docs["Values"]["sources"])
+
 p = params(
+    config = _config,
     token = param("", "a token", secret = True),
     tokens = param([], "more tokens", secret = True),
     etcd_external_key = param("", "a key file path"),
 )
 info("token is " + p.token + ", second is " + p.tokens[0]["token"])
 `}, Options{Set: []string{"token=abcdef.0123456789abcdef", "etcd_external_key=/etc/etcd/client.key"},
-		ConfigParams: map[string]any{"tokens": []any{map[string]any{"token": "ghijkl.0123456789ghijkl"}}}})
+		ConfigDocs: configDocs(map[string]any{"tokens": []any{map[string]any{"token": "ghijkl.0123456789ghijkl"}}}, nil)})
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
@@ -211,34 +221,77 @@ func TestNearest(t *testing.T) {
 	}
 }
 
-// TestConfigOtherWorkflowIgnored: a JoinConfiguration in the file given to
-// init is ignored with a warning when init uses none of its fields; a
-// ClusterConfiguration field init does not declare is still an error.
-func TestConfigOtherWorkflowIgnored(t *testing.T) {
-	r := runFiles(t, map[string]string{"main.star": paramsRecipe}, Options{
-		ConfigParams:  map[string]any{"pod_subnet": "10.244.0.0/16", "join_token": "abcdef.0123456789abcdef", "join_node_name": "w1"},
-		ConfigSources: map[string]string{"pod_subnet": "ClusterConfiguration.networking.podSubnet", "join_token": "JoinConfiguration.discovery.bootstrapToken.token", "join_node_name": "JoinConfiguration.nodeRegistration.name"},
-	})
-	if r.err != nil {
-		t.Fatal(r.err)
+// configDocs wraps parameter values in the "Values" document the test
+// recipes' config mappings pass through; a parameter without a source gets
+// "Values.<name>".
+func configDocs(params map[string]any, sources map[string]string) map[string]any {
+	src := map[string]any{}
+	for name := range params {
+		src[name] = "Values." + name
 	}
-	if n := strings.Count(r.out, "JoinConfiguration ignored: recipe"); n != 1 {
-		t.Errorf("want one warning for the ignored document, got %d:\n%s", n, r.out)
+	for name, s := range sources {
+		src[name] = s
 	}
-	r = runFiles(t, map[string]string{"main.star": paramsRecipe}, Options{
-		ConfigParams:  map[string]any{"pod_subnet": "10.244.0.0/16", "dns_domain": "example.local"},
-		ConfigSources: map[string]string{"pod_subnet": "ClusterConfiguration.networking.podSubnet", "dns_domain": "ClusterConfiguration.networking.dnsDomain"},
-	})
-	wantErr(t, r.err, "kubeadm field ClusterConfiguration.networking.dnsDomain sets parameter dns_domain", "does not declare")
+	return map[string]any{"Values": map[string]any{"params": params, "sources": src}}
+}
+
+// TestConfigDocsReachMapping: the documents reach the recipe's mapping as
+// a frozen dict shaped like the YAML; its warnings are printed, its
+// problems are one input error without a backtrace, and a failure inside
+// the mapping is the recipe's bug and keeps its backtrace.
+func TestConfigDocsReachMapping(t *testing.T) {
+	recipe := func(body string) map[string]string {
+		return map[string]string{"main.star": "def _config(docs):\n" + body + `
+p = params(config = _config, name = param("", "a name"), port = param(1, "a port"))
+info("name=%s port=%d" % (p.name, p.port))
+`}
+	}
+	docs := map[string]any{"ClusterConfiguration": map[string]any{"clusterName": "prod", "port": int64(7)}}
+	r := mustRun(t, runFiles(t, recipe(`    c = docs["ClusterConfiguration"]
+    return struct(params = {"name": c["clusterName"], "port": c["port"]},
+                  sources = {"name": "ClusterConfiguration.clusterName", "port": "ClusterConfiguration.port"},
+                  warnings = ["ClusterConfiguration.x: has no effect"])
+`), Options{ConfigDocs: docs}))
+	if !strings.Contains(r.out, "name=prod port=7") || !strings.Contains(r.out, "[WARNING] --config: ClusterConfiguration.x: has no effect") {
+		t.Errorf("output:\n%s", r.out)
+	}
+
+	r = runFiles(t, recipe(`    docs["ClusterConfiguration"]["clusterName"] = "x"
+`), Options{ConfigDocs: docs})
+	wantErr(t, r.err, "frozen")
+
+	r = runFiles(t, recipe(`    return struct(params = {}, sources = {}, errors = ["ClusterConfiguration.a is not supported: do b", "ClusterConfiguration.c: bad"])
+`), Options{ConfigDocs: docs, ConfigFile: "c.yaml"})
+	wantErr(t, r.err, "--config c.yaml: kubeadm config has 2 problems:\n  - ClusterConfiguration.a is not supported: do b\n  - ClusterConfiguration.c: bad")
+	if strings.Contains(r.err.Error(), "Traceback") {
+		t.Errorf("a problem of the user's file has a backtrace: %v", r.err)
+	}
+
+	r = runFiles(t, recipe(`    return struct(params = {"name": "x"}, sources = {})
+`), Options{ConfigDocs: docs})
+	wantErr(t, r.err, "config mapping _config sets parameter name without naming the kubeadm field it came from")
+
+	r = runFiles(t, recipe(`    return {"name": "x"}
+`), Options{ConfigDocs: docs})
+	wantErr(t, r.err, "config mapping _config returned dict; want a struct with params, sources")
+
+	r = runFiles(t, map[string]string{"main.star": `p = params(name = param("", "a name"))`}, Options{ConfigDocs: docs, ConfigFile: "c.yaml"})
+	wantErr(t, r.err, "--config c.yaml: recipe", "does not read kubeadm configs: its params() has no config = mapping function")
+
+	r = runFiles(t, map[string]string{"main.star": `p = params(config = "init", name = param("", "a name"))`}, Options{})
+	wantErr(t, r.err, "params: config: got string, want the function that maps kubeadm config documents onto parameters")
 }
 
 func TestConfigWarningsAndSecrets(t *testing.T) {
 	r := mustRun(t, runFiles(t, map[string]string{"main.star": `
-cfg = params(token = param("", "bootstrap token", secret = True))
+def _config(docs):
+    return struct(params = {"token": docs["InitConfiguration"]["bootstrapTokens"][0]["token"]},
+                  sources = {"token": "InitConfiguration.bootstrapTokens[0].token"})
+
+cfg = params(config = _config, token = param("", "bootstrap token", secret = True))
 output("kubeadm join --token " + cfg.token)
 `}, Options{
-		ConfigParams:   map[string]any{"token": "abcdef.0123456789abcdef"},
-		ConfigSources:  map[string]string{"token": "InitConfiguration.bootstrapTokens[0].token"},
+		ConfigDocs:     map[string]any{"InitConfiguration": map[string]any{"bootstrapTokens": []any{map[string]any{"token": "abcdef.0123456789abcdef"}}}},
 		ConfigSecrets:  []string{"abcdef.0123456789abcdef"},
 		ConfigWarnings: []string{"InitConfiguration.timeouts.discovery has no effect"},
 	}))

@@ -11,55 +11,37 @@ import (
 	"strings"
 )
 
-// resolveParams layers the parameter values: default <- --config <-
-// --values <- --set, then merges --ignore-preflight-errors. Each value is
-// checked against the declared type where it enters, so the error names
-// the layer the operator must fix.
-func (s *runState) resolveParams() (map[string]any, error) {
+// resolveParams layers the parameter values: default <- --config (as
+// the recipe's config mapping made it) <- --values <- --set, then merges
+// --ignore-preflight-errors. Each value is checked against the declared
+// type where it enters, so the error names the layer the operator must fix.
+func (s *runState) resolveParams(config *ConfigMapping) (map[string]any, error) {
 	o := s.opts
 	vals := make(map[string]any, len(s.decls))
 	for name, d := range s.decls {
 		vals[name] = d.goDef
 	}
 
-	// --config: values mapped from a kubeadm configuration. One file may
-	// serve several workflows, so a workflow document (Init/Join/Reset
-	// Configuration) none of whose fields this recipe declares - a
-	// JoinConfiguration given to init - is ignored as a whole with a
-	// warning, as kubeadm does. Any other undeclared field is an error:
-	// ClusterConfiguration and the component configs are shared by every
-	// workflow, and a field must never be dropped silently.
-	used := map[string]bool{}
-	for name := range o.ConfigParams {
-		if _, ok := s.decls[name]; ok {
-			used[configKind(o.ConfigSources[name])] = true
-		}
-	}
-	ignored := map[string]bool{}
-	for _, name := range sortedKeys(o.ConfigParams) {
-		field := o.ConfigSources[name]
-		if field == "" {
-			field = "(unknown field)"
-		}
-		d, ok := s.decls[name]
-		if kind := configKind(field); !ok && workflowKinds[kind] && !used[kind] {
-			if !ignored[kind] {
-				ignored[kind] = true
-				s.env.Warnf("--config: %s ignored: recipe %s uses none of its fields (it is for another workflow)", kind, o.Recipe)
+	// --config: values the recipe's mapping made of the kubeadm documents.
+	// The mapping is the recipe's own, so a parameter it sets but the
+	// recipe does not declare is a bug of the fork, named with the field
+	// so the user can also work around it by removing the field.
+	if config != nil {
+		for _, name := range sortedKeys(config.Params) {
+			field := config.Sources[name]
+			d, ok := s.decls[name]
+			if !ok {
+				return nil, fmt.Errorf("--config: kubeadm field %s sets parameter %s, which recipe %s does not declare; remove the field from the config or declare %s in the recipe's params()", field, name, o.Recipe, name)
 			}
-			continue
+			v, err := canonical(config.Params[name])
+			if err == nil {
+				v, err = coerce(name, d, v)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("--config: kubeadm field %s: %v", field, err)
+			}
+			vals[name] = v
 		}
-		if !ok {
-			return nil, fmt.Errorf("--config: kubeadm field %s sets parameter %s, which recipe %s does not declare; remove the field from the config or declare %s in the recipe's params()", field, name, o.Recipe, name)
-		}
-		v, err := canonical(o.ConfigParams[name])
-		if err == nil {
-			v, err = coerce(name, d, v)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("--config: kubeadm field %s: %v", field, err)
-		}
-		vals[name] = v
 	}
 
 	// --values FILE: a YAML map of parameter values.
@@ -346,17 +328,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// workflowKinds are the kubeadm documents that belong to one workflow.
-var workflowKinds = map[string]bool{"InitConfiguration": true, "JoinConfiguration": true, "ResetConfiguration": true}
-
-// configKind is the document kind of a kubeadm field path such as
-// "JoinConfiguration.discovery.bootstrapToken.token".
-func configKind(field string) string {
-	kind, _, ok := strings.Cut(field, ".")
-	if !ok {
-		return ""
-	}
-	return kind
 }

@@ -131,7 +131,7 @@ func (s *runState) checkUsed() error {
 			return fmt.Errorf("--set %s: recipe %s declares no parameters (it never calls params())", o.Set[0], o.Recipe)
 		case o.ValuesFile != "":
 			return fmt.Errorf("--values %s: recipe %s declares no parameters (it never calls params())", o.ValuesFile, o.Recipe)
-		case len(o.ConfigParams) > 0:
+		case o.ConfigDocs != nil:
 			return fmt.Errorf("--config: recipe %s declares no parameters (it never calls params()), so the config cannot apply", o.Recipe)
 		case len(o.IgnorePreflightErrors) > 0:
 			return fmt.Errorf("--ignore-preflight-errors: recipe %s declares no parameters (it never calls params())", o.Recipe)

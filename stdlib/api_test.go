@@ -689,9 +689,14 @@ func TestClusterConfigurationRoundTrip(t *testing.T) {
 	}
 	r := runAPIValues(t, func(f *host.Fake) { f.FIP = "10.0.0.10" }, values)
 	cc := str(t, r.object(t, "v1/ConfigMap/kube-system/kubeadm-config"), "data", "ClusterConfiguration")
-	res, err := kubeadmconfig.Load([]byte(cc))
+	doc, err := kubeadmconfig.Load([]byte(cc))
 	if err != nil {
 		t.Fatalf("the uploaded ClusterConfiguration does not decode as kubeadm v1beta4: %v\n%s", err, cc)
+	}
+	res, err := runtime.MapConfig(runtime.Options{StdlibFS: stdlib.FS, ConfigDocs: doc.Docs, Recipe: "init"},
+		"@stdlib//kubeadmconfig.star", "kubeadmconfig.init_params")
+	if err != nil {
+		t.Fatalf("the uploaded ClusterConfiguration does not map onto init's parameters: %v\n%s", err, cc)
 	}
 	normalized := map[string]any{
 		"certificate_validity":    "720h0m0s",

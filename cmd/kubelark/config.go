@@ -7,9 +7,10 @@ import (
 )
 
 // loadConfig reads a kubeadm v1beta4 configuration (--config) and returns
-// what it means for the recipe: parameter values, the kubeadm field each
-// came from, warnings, and the secrets it holds (for redaction).
-func loadConfig(path string) (*kubeadmconfig.Result, error) {
+// its validated documents, warnings, and the secrets it holds (for
+// redaction); the recipe's params(config = ...) maps the documents onto
+// its parameters.
+func loadConfig(path string) (*kubeadmconfig.Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

@@ -24,7 +24,7 @@ type app struct {
 	stdlib         fs.FS
 	registry       func() *runtime.Registry
 	newHost        func(hostOptions) (host.Host, error)
-	loadConfig     func(path string) (*kubeadmconfig.Result, error)
+	loadConfig     func(path string) (*kubeadmconfig.Config, error)
 }
 
 func newApp(stdout, stderr io.Writer) *app {

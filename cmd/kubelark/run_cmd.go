@@ -92,7 +92,7 @@ func (a *app) run(cmd *cobra.Command, recipe string, f *runFlags) error {
 		if err != nil {
 			return fmt.Errorf("--config %s: %w", f.config, err)
 		}
-		opts.ConfigParams, opts.ConfigSources = res.Params, res.Sources
+		opts.ConfigDocs, opts.ConfigFile = res.Docs, f.config
 		opts.ConfigWarnings, opts.ConfigSecrets = res.Warnings, res.Secrets
 	}
 	h, err := a.newHost(hostOptions{DryRun: f.dryRun, Root: f.root, AllowRoots: f.allowRoots, ServiceCommand: f.serviceCommand})

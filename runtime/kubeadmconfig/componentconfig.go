@@ -8,19 +8,12 @@ import (
 	sigsjson "sigs.k8s.io/json"
 )
 
-// componentParams names the parameter each component config document fills.
-var componentParams = map[string]string{
-	"KubeletConfiguration":   "kubelet_config",
-	"KubeProxyConfiguration": "kube_proxy_config",
-}
-
-// mapComponentConfig checks that a KubeletConfiguration or
+// componentConfig checks that a KubeletConfiguration or
 // KubeProxyConfiguration decodes strictly into its upstream type (so a typo
-// is named now, not when the kubelet refuses to start), then passes the
-// fields the user wrote, as written, to the recipe. apiVersion and kind are
-// dropped: the parameter holds the fields to merge over the stdlib's
-// defaults, and the stdlib sets the type.
-func mapComponentConfig(m *mapper, d *document) error {
+// is named now, not when the kubelet refuses to start), then returns the
+// document as written: the recipe merges the fields the user wrote over
+// its own defaults, so the defaults of the typed decode must not leak in.
+func componentConfig(d *document) (map[string]any, error) {
 	var typed any
 	switch d.meta.Kind {
 	case "KubeletConfiguration":
@@ -28,19 +21,14 @@ func mapComponentConfig(m *mapper, d *document) error {
 	case "KubeProxyConfiguration":
 		typed = &kubeproxyv1alpha1.KubeProxyConfiguration{}
 	default:
-		return fmt.Errorf("kubeadm config: %s: no component config type for kind %s", d.where(), d.meta.Kind)
+		return nil, fmt.Errorf("kubeadm config: %s: no component config type for kind %s", d.where(), d.meta.Kind)
 	}
 	if err := decodeStrict(d, typed); err != nil {
-		return err
+		return nil, err
 	}
 	var fields map[string]any
 	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(d.json, &fields); err != nil {
-		return fmt.Errorf("kubeadm config: %s: %v", d.where(), err)
+		return nil, fmt.Errorf("kubeadm config: %s: %v", d.where(), err)
 	}
-	delete(fields, "apiVersion")
-	delete(fields, "kind")
-	param := componentParams[d.meta.Kind]
-	m.res.Params[param] = fields
-	m.res.Sources[param] = d.meta.Kind
-	return nil
+	return fields, nil
 }

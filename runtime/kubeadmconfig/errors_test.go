@@ -122,13 +122,11 @@ func TestLoadErrors(t *testing.T) {
 		{"join bad tls token", joinHdr + "discovery:\n  tlsBootstrapToken: nope\n", []string{"discovery.tlsBootstrapToken: is not a valid bootstrap token"}, nil},
 		{"join ca path", joinHdr + "caCertPath: /etc/kubernetes/pki/ca.pem\n", []string{"caCertPath", ".crt file"}, nil},
 		{"join file scheme", joinHdr + "discovery:\n  file:\n    kubeConfigPath: http://x/c\n", []string{"discovery.file.kubeConfigPath", "must use https"}, nil},
-		{"join patches", joinHdr + "patches:\n  directory: /p\n", []string{"JoinConfiguration.patches.directory is not supported", "recipes/join.star"}, nil},
 		{"join cp key", joinHdr + "controlPlane:\n  certificateKey: abc\n", []string{"controlPlane.certificateKey: must be 64 hexadecimal"}, nil},
 		{"join cp port", joinHdr + "controlPlane:\n  localAPIEndpoint:\n    bindPort: -1\n", []string{"controlPlane.localAPIEndpoint.bindPort: port -1 is out of range"}, nil},
 
 		// Reset.
 		{"reset unmount", resetHdr + "unmountFlags: [MNT_LAZY]\n", []string{"ResetConfiguration.unmountFlags", `"MNT_LAZY" is not an unmount flag`}, nil},
-		{"reset dry run", resetHdr + "dryRun: true\n", []string{"ResetConfiguration.dryRun is not supported"}, nil},
 		{"reset cri", resetHdr + "criSocket: npipe:////./pipe/x\n", []string{"ResetConfiguration.criSocket", "only the unix:// scheme"}, nil},
 
 		// All problems are reported at once, across documents.
@@ -136,7 +134,7 @@ func TestLoadErrors(t *testing.T) {
 			[]string{"kubeadm config has 2 problems", "InitConfiguration.localAPIEndpoint.bindPort", "ClusterConfiguration.networking.podSubnet"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Load([]byte(tc.yaml))
+			_, err := loadInit([]byte(tc.yaml))
 			checkErr(t, err, tc.want)
 			for _, nw := range tc.notWant {
 				if err != nil && strings.Contains(err.Error(), nw) {
@@ -165,14 +163,11 @@ func TestLoadOK(t *testing.T) {
 		{"pod subnet with node mask", clusterHdr + "networking:\n  podSubnet: 10.244.0.0/26\ncontrollerManager:\n  extraArgs:\n  - {name: node-cidr-mask-size-ipv4, value: \"28\"}\n", "pod_subnet", "10.244.0.0/26", ""},
 		{"validity warning", clusterHdr + "certificateValidityPeriod: 9000h\n", "certificate_validity", "9000h", "more than the recommended"},
 		{"empty kubelet config", "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n", "kubelet_config", map[string]any{}, ""},
-		{"file discovery", joinHdr + "discovery:\n  file:\n    kubeConfigPath: https://example.com/cluster-info.yaml\n", "join_discovery_file", "https://example.com/cluster-info.yaml", ""},
-		{"unsafe skip", joinHdr + "discovery:\n  bootstrapToken:\n    unsafeSkipCAVerification: true\n", "join_unsafe_skip_ca_verification", true, ""},
-		{"empty control plane", joinHdr + "controlPlane: {}\n", "join_control_plane", true, ""},
 		{"separator with comment", "--- # first\n" + initHdr + "skipPhases: [preflight]\n---\n", "skip_phases", []any{"preflight"}, ""},
 		{"crlf", strings.ReplaceAll(initHdr+"nodeRegistration:\n  name: n1\n", "\n", "\r\n"), "node_name", "n1", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := Load([]byte(tc.yaml))
+			r, err := loadInit([]byte(tc.yaml))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,18 +1,25 @@
-// Package kubeadmconfig turns the content of a kubeadm `--config` file
+// Package kubeadmconfig reads the content of a kubeadm `--config` file
 // (kubeadm.k8s.io/v1beta4, plus KubeletConfiguration and
-// KubeProxyConfiguration documents) into recipe parameter values.
+// KubeProxyConfiguration documents) for a recipe: it is the mechanism half
+// of the config mapping.
 //
-// The rule is that nothing is silently dropped: every field the user wrote
-// either becomes a parameter (and Result.Sources says which field it came
-// from), or is an error that names the field and says what to do instead,
-// or, for the few fields that can have no effect in kubelark, a warning.
-// Everything is validated before any recipe runs, so a bad config never
-// writes a file. The mapping table lives in docs/contracts.md ("Config
-// mapping").
+// Load decodes every document strictly (an unknown field is named, with a
+// suggestion), validates the values the way kubeadm v1.36 validates them
+// (CIDRs, durations, tokens, paths, ...), applies the few normalizations
+// kubeadm itself applies while loading (a "unix://" before a bare
+// criSocket, a "v" before kubernetesVersion, lower-case certSANs), and
+// hands the documents over as plain data shaped like their YAML. Which
+// document field sets which recipe parameter is policy: each recipe maps
+// the documents itself (params(config = ...), e.g.
+// stdlib/kubeadmconfig.star's init_params), so a fork that renames a
+// parameter keeps --config support. A file kubeadm rejects is rejected
+// here, before any recipe code runs. docs/contracts.md ("Config mapping")
+// has the whole contract.
 package kubeadmconfig
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -23,21 +30,23 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Result is what a config file means for a recipe.
-type Result struct {
-	// Params holds parameter values with plain Go types: string, int64,
-	// bool, []any of strings, map[string]any, []any of map[string]any.
-	Params map[string]any
-	// Sources maps each parameter to the kubeadm field it came from, e.g.
-	// "ClusterConfiguration.networking.podSubnet".
-	Sources map[string]string
-	// Warnings are things the user should read but that do not stop a run
-	// (a scheme added to criSocket, a field that has no effect in kubelark).
-	Warnings []string
+// Config is a validated kubeadm config file, ready for a recipe's mapping.
+type Config struct {
+	// Docs holds each document by kind, as plain data shaped like its YAML
+	// (string, int64, float64, bool, []any, map[string]any; apiVersion
+	// and kind included). kubeadm documents are re-encoded from their
+	// typed decode, so fields left out stay out (taints: null marks an
+	// absent taint list, which differs from []); component configs are
+	// kept as written.
+	Docs map[string]any
 	// Kinds lists the document kinds in file order.
 	Kinds []string
-	// Secrets holds the secret values read from the file (bootstrap tokens,
-	// certificate keys), so the runtime can register them for redaction.
+	// Warnings are things the user should read but that do not stop a run
+	// (a scheme added to criSocket, a validity above kubeadm's default).
+	Warnings []string
+	// Secrets holds the secret values read from the file (bootstrap tokens
+	// and their secret halves, certificate keys), so the runtime can
+	// register them for redaction before the recipe sees them.
 	Secrets []string
 }
 
@@ -49,7 +58,10 @@ const (
 	kubeadmGroup = "kubeadm.k8s.io"
 )
 
-// kindVersions says which apiVersion each known kind must have.
+// kindVersions says which apiVersion each known kind must have. It is the
+// one list of kinds in kubelark: the kinds this package can decode. Which
+// of them a recipe reads is the recipe's mapping's business (the init
+// recipe ignores a JoinConfiguration with a warning, as kubeadm does).
 var kindVersions = map[string]string{
 	"InitConfiguration":      kubeadmGV,
 	"ClusterConfiguration":   kubeadmGV,
@@ -82,13 +94,13 @@ func (d *document) where() string {
 }
 
 // Load decodes and validates a kubeadm config file. It returns an error
-// naming the document, field and fix for anything it cannot map; all
-// validation problems are reported together.
-func Load(data []byte) (res *Result, err error) {
+// naming the document, field and fix for anything kubeadm would reject;
+// all validation problems are reported together.
+func Load(data []byte) (cfg *Config, err error) {
 	// A bug here must surface as an error, never as a crash of the CLI.
 	defer func() {
 		if r := recover(); r != nil {
-			res, err = nil, fmt.Errorf("kubeadm config: internal error while reading the file (please report it): %v", r)
+			cfg, err = nil, fmt.Errorf("kubeadm config: internal error while reading the file (please report it): %v", r)
 		}
 	}()
 	docs, err := splitDocuments(data)
@@ -110,55 +122,79 @@ func Load(data []byte) (res *Result, err error) {
 		seen[d.meta.Kind] = d
 	}
 
-	m := newMapper()
+	c := &checker{}
+	cfg = &Config{Docs: map[string]any{}}
 	for _, d := range docs {
-		m.res.Kinds = append(m.res.Kinds, d.meta.Kind)
-		m.kind = d.meta.Kind
-		if err := decodeAndMap(m, d); err != nil {
+		c.kind = d.meta.Kind
+		doc, err := decodeAndCheck(c, d)
+		if err != nil {
 			return nil, err
 		}
+		cfg.Kinds = append(cfg.Kinds, d.meta.Kind)
+		cfg.Docs[d.meta.Kind] = doc
 	}
-	if seen["InitConfiguration"] != nil || seen["ClusterConfiguration"] != nil {
-		m.kind = "InitConfiguration"
-		m.defaultTokenDescription()
+	if len(c.errs) > 0 {
+		return nil, c.err()
 	}
-	if len(m.errs) > 0 {
-		return nil, m.err()
-	}
-	return m.res, nil
+	cfg.Warnings, cfg.Secrets = c.warnings, c.secrets
+	return cfg, nil
 }
 
-// decodeAndMap decodes one document strictly into its type and maps it.
-func decodeAndMap(m *mapper, d *document) error {
+// decodeAndCheck decodes one document strictly into its type, validates
+// it, and returns it as plain data.
+func decodeAndCheck(c *checker, d *document) (map[string]any, error) {
+	var typed any
 	switch d.meta.Kind {
 	case "InitConfiguration":
-		var c InitConfiguration
-		if err := decodeStrict(d, &c); err != nil {
-			return err
+		ic := &InitConfiguration{}
+		if err := decodeStrict(d, ic); err != nil {
+			return nil, err
 		}
-		m.mapInit(&c)
+		c.checkInit(ic)
+		typed = ic
 	case "ClusterConfiguration":
-		var c ClusterConfiguration
-		if err := decodeStrict(d, &c); err != nil {
-			return err
+		cc := &ClusterConfiguration{}
+		if err := decodeStrict(d, cc); err != nil {
+			return nil, err
 		}
-		m.mapCluster(&c)
+		c.checkCluster(cc)
+		typed = cc
 	case "JoinConfiguration":
-		var c JoinConfiguration
-		if err := decodeStrict(d, &c); err != nil {
-			return err
+		jc := &JoinConfiguration{}
+		if err := decodeStrict(d, jc); err != nil {
+			return nil, err
 		}
-		m.mapJoin(&c)
+		c.checkJoin(jc)
+		typed = jc
 	case "ResetConfiguration":
-		var c ResetConfiguration
-		if err := decodeStrict(d, &c); err != nil {
-			return err
+		rc := &ResetConfiguration{}
+		if err := decodeStrict(d, rc); err != nil {
+			return nil, err
 		}
-		m.mapReset(&c)
-	case "KubeletConfiguration", "KubeProxyConfiguration":
-		return mapComponentConfig(m, d)
+		c.checkReset(rc)
+		typed = rc
+	default: // KubeletConfiguration, KubeProxyConfiguration
+		return componentConfig(d)
 	}
-	return nil
+	plain, err := toPlain(typed)
+	if err != nil {
+		return nil, fmt.Errorf("kubeadm config: %s: %s: cannot re-encode the document: %v", d.where(), d.meta.Kind, err)
+	}
+	return plain.(map[string]any), nil
+}
+
+// toPlain converts a typed value to map[string]any / []any / string /
+// int64 / float64 / bool through its JSON form, as the recipe sees it.
+func toPlain(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // checkTypeMeta rejects documents whose apiVersion/kind kubelark cannot read,

@@ -10,16 +10,21 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func loadFile(t *testing.T, name string) (*Result, error) {
+func readFile(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Load(b)
+	return b
 }
 
-func mustLoadFile(t *testing.T, name string) *Result {
+func loadFile(t *testing.T, name string) (*mapped, error) {
+	t.Helper()
+	return loadInit(readFile(t, name))
+}
+
+func mustLoadFile(t *testing.T, name string) *mapped {
 	t.Helper()
 	r, err := loadFile(t, name)
 	if err != nil {
@@ -30,7 +35,7 @@ func mustLoadFile(t *testing.T, name string) *Result {
 }
 
 // checkSources asserts that every parameter has a source and vice versa.
-func checkSources(t *testing.T, r *Result) {
+func checkSources(t *testing.T, r *mapped) {
 	t.Helper()
 	for p := range r.Params {
 		if r.Sources[p] == "" {
@@ -150,56 +155,89 @@ func TestLoadFull(t *testing.T) {
 	}
 }
 
-func TestLoadJoin(t *testing.T) {
-	r := mustLoadFile(t, "join.yaml")
-	want := map[string]any{
-		"join_node_name":               "cp-2",
-		"join_cri_socket":              "unix:///var/run/crio/crio.sock",
-		"join_taints":                  []any{},
-		"join_kubelet_extra_args":      map[string]any{"v": "4"},
-		"join_ignore_preflight_errors": []any{"all"},
-		"join_image_pull_policy":       "Always",
-		"join_image_pull_serial":       true,
-		"join_ca_cert_path":            "/etc/kubernetes/pki/ca.crt",
-		"join_token":                   "abcdef.0123456789abcdef",
-		"join_api_server_endpoint":     "lb.example.com:6443",
-		"join_ca_cert_hashes":          []any{"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
-		"join_tls_bootstrap_token":     "abcdef.0123456789abcdef",
-		"join_control_plane":           true,
-		"join_advertise_address":       "10.0.0.11",
-		"join_bind_port":               int64(6443),
-		"join_certificate_key":         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		"join_skip_phases":             []any{"preflight"},
-		"join_timeout_tls_bootstrap":   "10m",
-		"join_timeout_discovery":       "2m",
+// TestLoadJoinDocument: no recipe maps a JoinConfiguration yet, so what
+// Load guarantees is that the validated, normalized document reaches the
+// recipe as data, with its secrets registered and kubeadm's warnings.
+func TestLoadJoinDocument(t *testing.T) {
+	cfg, err := Load(readFile(t, "join.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if d := cmp.Diff(want, r.Params); d != "" {
-		t.Errorf("params (-want +got):\n%s", d)
+	doc := cfg.Docs["JoinConfiguration"].(map[string]any)
+	for path, want := range map[string]any{
+		"nodeRegistration.name":                      "cp-2",
+		"nodeRegistration.criSocket":                 "unix:///var/run/crio/crio.sock",
+		"nodeRegistration.taints":                    []any{},
+		"nodeRegistration.kubeletExtraArgs":          []any{map[string]any{"name": "v", "value": "4"}},
+		"nodeRegistration.imagePullSerial":           true,
+		"caCertPath":                                 "/etc/kubernetes/pki/ca.crt",
+		"discovery.bootstrapToken.token":             "abcdef.0123456789abcdef",
+		"discovery.bootstrapToken.apiServerEndpoint": "lb.example.com:6443",
+		"discovery.tlsBootstrapToken":                "abcdef.0123456789abcdef",
+		"controlPlane.localAPIEndpoint.bindPort":     int64(6443),
+		"skipPhases":                                 []any{"preflight"},
+		"timeouts.tlsBootstrap":                      "10m",
+	} {
+		if d := cmp.Diff(want, lookup(doc, path)); d != "" {
+			t.Errorf("JoinConfiguration.%s (-want +got):\n%s", path, d)
+		}
 	}
 	wantWarn := []string{
 		`JoinConfiguration.nodeRegistration.criSocket: "/var/run/crio/crio.sock" has no URL scheme; using "unix:///var/run/crio/crio.sock" (write the scheme to silence this warning)`,
-		"JoinConfiguration.timeouts.upgradeManifests: has no effect on join (kubelark's join never waits for this); ignored",
 	}
-	if d := cmp.Diff(wantWarn, r.Warnings); d != "" {
+	if d := cmp.Diff(wantWarn, cfg.Warnings); d != "" {
 		t.Errorf("warnings (-want +got):\n%s", d)
+	}
+	for _, s := range []string{"abcdef.0123456789abcdef", "0123456789abcdef", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"} {
+		if !contains(cfg.Secrets, s) {
+			t.Errorf("secret %q not registered", s)
+		}
+	}
+	// The init recipe ignores the document, as kubeadm init does.
+	r, err := loadInit(readFile(t, "join.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Params) != 0 {
+		t.Errorf("init mapped a JoinConfiguration: %v", r.Params)
+	}
+	if !strings.Contains(strings.Join(r.Warnings, "\n"), "JoinConfiguration ignored: recipe init reads InitConfiguration") {
+		t.Errorf("warnings %q do not say the JoinConfiguration is ignored", r.Warnings)
 	}
 }
 
-func TestLoadReset(t *testing.T) {
-	r := mustLoadFile(t, "reset.yaml")
-	want := map[string]any{
-		"reset_cleanup_tmp_dir":         true,
-		"reset_cert_dir":                "/etc/kubernetes/pki",
-		"reset_cri_socket":              "unix:///var/run/containerd/containerd.sock",
-		"reset_force":                   true,
-		"reset_ignore_preflight_errors": []any{"IsPrivilegedUser"},
-		"reset_skip_phases":             []any{"cleanup-node"},
-		"reset_unmount_flags":           []any{"MNT_DETACH", "UMOUNT_NOFOLLOW"},
-		"reset_timeout_etcd_api_call":   "30s",
+func TestLoadResetDocument(t *testing.T) {
+	cfg, err := Load(readFile(t, "reset.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if d := cmp.Diff(want, r.Params); d != "" {
-		t.Errorf("params (-want +got):\n%s", d)
+	doc := cfg.Docs["ResetConfiguration"].(map[string]any)
+	for path, want := range map[string]any{
+		"cleanupTmpDir":         true,
+		"certificatesDir":       "/etc/kubernetes/pki",
+		"criSocket":             "unix:///var/run/containerd/containerd.sock",
+		"force":                 true,
+		"ignorePreflightErrors": []any{"IsPrivilegedUser"},
+		"unmountFlags":          []any{"MNT_DETACH", "UMOUNT_NOFOLLOW"},
+		"timeouts.etcdAPICall":  "30s",
+	} {
+		if d := cmp.Diff(want, lookup(doc, path)); d != "" {
+			t.Errorf("ResetConfiguration.%s (-want +got):\n%s", path, d)
+		}
 	}
+}
+
+// lookup follows a dotted path through nested dicts.
+func lookup(doc map[string]any, path string) any {
+	var cur any = doc
+	for _, k := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[k]
+	}
+	return cur
 }
 
 func TestLoadDualStack(t *testing.T) {
@@ -296,7 +334,7 @@ func TestLoadDefaultTokenDescription(t *testing.T) {
 		{"apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\nbootstrapTokens:\n- description: mine\n", "mine"},
 		{"apiVersion: kubeadm.k8s.io/v1beta4\nkind: ResetConfiguration\n", nil},
 	} {
-		r, err := Load([]byte(tc.doc))
+		r, err := loadInit([]byte(tc.doc))
 		if err != nil {
 			t.Fatalf("%s: %v", tc.doc, err)
 		}

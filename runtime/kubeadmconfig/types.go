@@ -8,8 +8,9 @@ import corev1 "k8s.io/api/core/v1"
 // module, and because a few fields need a shape that keeps what the user
 // wrote (pointers where "absent" and "empty" differ, strings for durations
 // so errors can name the field). Every json name must match kubeadm exactly:
-// strict decoding rejects any key that is not listed here, and mapping.go
-// must either map or reject every field.
+// strict decoding rejects any key that is not listed here, and every field
+// must be validated here and then mapped, rejected or warned about by the
+// recipe's mapping (TestEveryFieldIsHandled).
 //
 // Core types (Taint, EnvVar, PullPolicy, HostPathType) come from k8s.io/api,
 // exactly as kubeadm uses them.
