@@ -31,7 +31,7 @@ func init() { families = append(families, registerPKI) }
 func registerPKI(r *runtime.Registry) {
 	r.Add(&runtime.Builtin{
 		Name:      "gen_cert",
-		Signature: `gen_cert(name, path, cn, ca=None, organization=[], dns_names=[], ips=[], usages=[], is_ca=False, algorithm="RSA-2048", validity="8760h", backdate="5m")`,
+		Signature: `gen_cert(name, path, cn, ca=None, organization=[], dns_names=[], ips=[], usages=[], is_ca=False, algorithm="RSA-2048", validity=None, backdate="5m")`,
 		Doc: `Ensures a certificate and its private key exist at path.crt (0644) and path.key (0600).
 With is_ca=True it makes a self-signed CA (KeyUsage DigitalSignature, KeyEncipherment, CertSign; DNS SAN = cn).
 Otherwise it makes a leaf signed by the CA at ca.crt/ca.key (KeyUsage DigitalSignature, KeyEncipherment;
@@ -52,7 +52,7 @@ Returns struct(status, cert, key, external): status "created" or "unchanged", ce
 			{Name: "usages", Type: "list of string", Doc: `"server" (ServerAuth) and/or "client" (ClientAuth); leaves only`},
 			{Name: "is_ca", Type: "bool", Doc: "make a self-signed CA"},
 			{Name: "algorithm", Type: "string", Doc: "RSA-2048, RSA-3072, RSA-4096, ECDSA-P256 or ECDSA-P384"},
-			{Name: "validity", Type: "duration string", Doc: "NotAfter = start + validity"},
+			{Name: "validity", Type: "duration string or None", Doc: `NotAfter = start + validity; None = kubeadm's defaults, "87600h" (10 years) for a CA, "8760h" (1 year) for a leaf`},
 			{Name: "backdate", Type: "duration string", Doc: "NotBefore = start - backdate"},
 		},
 		DryRun: "Keys and certificates are really generated, into the dry-run overlay (later builtins read them); the plan records the files with their summaries, never key material.",
@@ -105,15 +105,22 @@ func genCert(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	}
 	var (
 		name, base, cn            string
-		caV                       starlark.Value = starlark.None
+		caV, validityV            starlark.Value = starlark.None, starlark.None
 		orgV, dnsV, ipsV, usagesV starlark.Value
 		isCA                      bool
-		alg, validityS, backdateS = "RSA-2048", "8760h", "5m"
+		alg, backdateS            = "RSA-2048", "5m"
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "path", &base, "cn", &cn,
 		"ca?", &caV, "organization?", &orgV, "dns_names?", &dnsV, "ips?", &ipsV, "usages?", &usagesV,
-		"is_ca?", &isCA, "algorithm?", &alg, "validity?", &validityS, "backdate?", &backdateS); err != nil {
+		"is_ca?", &isCA, "algorithm?", &alg, "validity?", &validityV, "backdate?", &backdateS); err != nil {
 		return nil, err
+	}
+	validityS, err := optString(b.Name(), "validity", validityV)
+	if err != nil {
+		return nil, err
+	}
+	if validityV == starlark.None {
+		validityS = defaultValidity(isCA)
 	}
 	spec, err := parseCertSpec(b.Name(), name, base, cn, caV, orgV, dnsV, ipsV, usagesV, isCA, alg, validityS, backdateS)
 	if err != nil {
@@ -123,6 +130,21 @@ func genCert(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		return ensureCA(thread, env, b.Name(), spec)
 	}
 	return ensureLeaf(thread, env, b.Name(), spec)
+}
+
+// kubeadm's default validities (constants.CACertificateValidityPeriod and
+// CertificateValidityPeriod): a CA outlives the certificates it signs.
+const (
+	defaultCAValidity   = "87600h"
+	defaultLeafValidity = "8760h"
+)
+
+// defaultValidity is gen_cert's validity when the recipe gives none.
+func defaultValidity(isCA bool) string {
+	if isCA {
+		return defaultCAValidity
+	}
+	return defaultLeafValidity
 }
 
 // parseCertSpec validates every gen_cert argument before any file is read,
