@@ -238,8 +238,8 @@ func certResult(status string, s *certSpec, external bool) starlark.Value {
 }
 
 // ensureCA reuses or creates a self-signed CA.
-func ensureCA(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec) (starlark.Value, error) {
-	bn = bn + ": " + s.name
+func ensureCA(thread *starlark.Thread, env *runtime.Env, builtin string, s *certSpec) (starlark.Value, error) {
+	bn := builtin + ": " + s.name // every message names the certificate
 	crtData, crtOK, err := readOptional(env, s.crtPath())
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading %s: %w", bn, s.crtPath(), err)
@@ -257,7 +257,7 @@ func ensureCA(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec)
 		warnValidity(env, s.crtPath(), caCert)
 		if !keyOK {
 			env.Warnf("Using existing %s certificate authority without its key (external CA mode)", s.name)
-			recordExisting(thread, env, bn, s.crtPath(), crtData, false, certSummary(caCert))
+			recordExisting(thread, env, builtin, FileWrite{Path: s.crtPath(), Data: crtData, Summary: certSummary(caCert), Subject: s.name})
 			return certResult("unchanged", s, true), nil
 		}
 		key, err := parseKeyFile(bn, s.keyPath(), keyData)
@@ -268,8 +268,8 @@ func ensureCA(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec)
 			return nil, fmt.Errorf("%s: %s does not match %s; restore the key that belongs to this CA, or remove %s.{crt,key} to make a new CA (every certificate it signed must then be regenerated)", bn, s.keyPath(), s.crtPath(), s.base)
 		}
 		env.Infof("Using existing %s certificate authority", s.name)
-		recordExisting(thread, env, bn, s.keyPath(), nil, true, map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())})
-		recordExisting(thread, env, bn, s.crtPath(), crtData, false, certSummary(caCert))
+		recordExisting(thread, env, builtin, FileWrite{Path: s.keyPath(), Secret: true, Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}, Subject: s.name})
+		recordExisting(thread, env, builtin, FileWrite{Path: s.crtPath(), Data: crtData, Summary: certSummary(caCert), Subject: s.name})
 		return certResult("unchanged", s, false), nil
 	case keyOK:
 		return nil, fmt.Errorf("%s: %s exists but %s does not; remove the key to generate a new CA, or provide the certificate that belongs to it", bn, s.keyPath(), s.crtPath())
@@ -289,15 +289,15 @@ func ensureCA(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", bn, err)
 	}
-	if err := writePair(thread, env, bn, s, cert, key); err != nil {
+	if err := writePair(thread, env, builtin, s, cert, key); err != nil {
 		return nil, err
 	}
 	return certResult("created", s, false), nil
 }
 
 // ensureLeaf reuses or creates a certificate signed by the CA at s.ca.
-func ensureLeaf(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec) (starlark.Value, error) {
-	bn = bn + ": " + s.name
+func ensureLeaf(thread *starlark.Thread, env *runtime.Env, builtin string, s *certSpec) (starlark.Value, error) {
+	bn := builtin + ": " + s.name // every message names the certificate
 	caCert, caKey, err := loadCA(env, bn, s.ca)
 	if err != nil {
 		return nil, err
@@ -329,8 +329,8 @@ func ensureLeaf(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpe
 			return nil, fmt.Errorf("%s: %s; %s", bn, strings.Join(problems, "; "), fix)
 		}
 		env.Infof("Using existing %s certificate and key on disk", s.name)
-		recordExisting(thread, env, bn, s.keyPath(), nil, true, map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())})
-		recordExisting(thread, env, bn, s.crtPath(), crtData, false, certSummary(certs[0]))
+		recordExisting(thread, env, builtin, FileWrite{Path: s.keyPath(), Secret: true, Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}, Subject: s.name})
+		recordExisting(thread, env, builtin, FileWrite{Path: s.crtPath(), Data: crtData, Summary: certSummary(certs[0]), Subject: s.name})
 		return certResult("unchanged", s, external), nil
 	case crtOK:
 		return nil, fmt.Errorf("%s: %s exists but its key %s does not; provide the key, or remove the certificate to regenerate the pair", bn, s.crtPath(), s.keyPath())
@@ -358,7 +358,7 @@ func ensureLeaf(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpe
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", bn, err)
 	}
-	if err := writePair(thread, env, bn, s, cert, key); err != nil {
+	if err := writePair(thread, env, builtin, s, cert, key); err != nil {
 		return nil, err
 	}
 	return certResult("created", s, false), nil
@@ -393,16 +393,16 @@ func issueCert(env *runtime.Env, alg string, tmpl, parent *x509.Certificate, par
 
 // writePair writes the key then the certificate, as kubeadm's
 // WriteCertAndKey does, each as one recorded Action.
-func writePair(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec, cert *x509.Certificate, key crypto.Signer) error {
+func writePair(thread *starlark.Thread, env *runtime.Env, builtin string, s *certSpec, cert *x509.Certificate, key crypto.Signer) error {
 	keyPEM, err := encodeKeyPEM(key)
 	if err != nil {
-		return fmt.Errorf("%s: encoding key: %w", bn, err)
+		return fmt.Errorf("%s: %s: encoding key: %w", builtin, s.name, err)
 	}
-	if _, err := WriteFile(thread, env, bn, FileWrite{Path: s.keyPath(), Data: keyPEM, Mode: 0o600, Secret: true,
-		Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}}); err != nil {
+	if _, err := WriteFile(thread, env, builtin, FileWrite{Path: s.keyPath(), Data: keyPEM, Mode: 0o600, Secret: true,
+		Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}, Subject: s.name}); err != nil {
 		return err
 	}
-	_, err = WriteFile(thread, env, bn, FileWrite{Path: s.crtPath(), Data: encodeCertPEM(cert), Mode: 0o644, Summary: certSummary(cert)})
+	_, err = WriteFile(thread, env, builtin, FileWrite{Path: s.crtPath(), Data: encodeCertPEM(cert), Mode: 0o644, Summary: certSummary(cert), Subject: s.name})
 	return err
 }
 
@@ -596,7 +596,7 @@ func genKeyPair(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 			return nil, err
 		}
 		env.Infof("Using the existing %q key", name)
-		recordExisting(thread, env, bn, keyPath, nil, true, map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())})
+		recordExisting(thread, env, bn, FileWrite{Path: keyPath, Secret: true, Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}})
 		if !pubOK {
 			if err := pubWrite(key); err != nil {
 				return nil, err
@@ -609,7 +609,7 @@ func genKeyPair(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		}
 		for _, p := range pubs {
 			if publicKeyEqual(p, key.Public()) {
-				recordExisting(thread, env, bn, pubPath, pubData, false, map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())})
+				recordExisting(thread, env, bn, FileWrite{Path: pubPath, Data: pubData, Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}})
 				return status("unchanged"), nil
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"go.starlark.net/starlark"
 )
 
 // resultOrder is the order of counts in the summary line.
@@ -106,4 +108,24 @@ func writePlanOutputs(opts *Options, env *Env, plan *Plan, runErr error, out io.
 		}
 	}
 	return nil
+}
+
+// withPrefixBuiltin is with_prefix(prefix, fn): the printed prefix is the
+// recipe's choice (policy), the stack that applies it the runtime's.
+func withPrefixBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var prefix string
+	var fn starlark.Callable
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "prefix", &prefix, "fn", &fn); err != nil {
+		return nil, err
+	}
+	if prefix == "" || strings.ContainsAny(prefix, "[] \t\n") {
+		return nil, fmt.Errorf("%s: prefix %q: give one word without brackets or spaces, e.g. \"kubelet-check\"", b.Name(), prefix)
+	}
+	env, err := FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	env.PushPrefix(prefix)
+	defer env.PopPrefix()
+	return starlark.Call(thread, fn, nil, nil)
 }
