@@ -223,6 +223,23 @@ func (e *Env) Warnf(format string, args ...any) {
 	}
 }
 
+// WouldStop notes, in a dry run, that a real run would have stopped here
+// (preflight errors not ignored...): the dry run goes on so the whole plan
+// can be read, and Run fails at the end with a DryRunStopError so that the
+// exit status of `--dry-run` can gate a real run. reason says what failed
+// in kubeadm's words ("preflight would have failed: CRI, ImagePull").
+func (e *Env) WouldStop(reason string) {
+	reason = e.Redact(reason)
+	e.mu.Lock()
+	phase := strings.Join(e.phases, "/")
+	e.plan.WouldStop = append(e.plan.WouldStop, Stop{Phase: phase, Reason: reason})
+	prefix := e.prefix()
+	e.mu.Unlock()
+	if e.Out != nil {
+		fmt.Fprintf(e.Out, "[%s] dry run: a real run would stop here (%s); going on so the whole plan can be reviewed\n", prefix, reason)
+	}
+}
+
 // Warnings returns the warnings printed so far.
 func (e *Env) Warnings() []string {
 	e.mu.Lock()

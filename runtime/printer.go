@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -45,8 +46,25 @@ func WriteSummary(w io.Writer, p *Plan, warnings int, failed bool) {
 	}
 	fmt.Fprintf(w, "[summary] %s\n", line)
 	if p.DryRun {
-		fmt.Fprintln(w, "[summary] dry run: nothing on this machine was changed; the plan shows what a real run would do")
+		fmt.Fprintf(w, "[summary] %s\n", dryRunSummary(p))
 	}
+}
+
+// dryRunSummary is the last line of a dry run, in place of a success
+// banner: what was planned and whether a real run would get through.
+func dryRunSummary(p *Plan) string {
+	planned := fmt.Sprintf("dry run: %d actions planned", len(p.Actions))
+	if len(p.Actions) == 1 {
+		planned = "dry run: 1 action planned"
+	}
+	if len(p.WouldStop) == 0 {
+		return planned + "; nothing on this machine was changed; the plan shows what a real run would do"
+	}
+	reasons := make([]string, len(p.WouldStop))
+	for i, s := range p.WouldStop {
+		reasons[i] = s.Reason
+	}
+	return fmt.Sprintf("%s; %s; a real run would stop at phase %s", planned, strings.Join(reasons, "; "), p.WouldStop[0].Phase)
 }
 
 func contains(list []string, s string) bool {
@@ -80,8 +98,11 @@ func MarshalPlan(p *Plan, redact func(string) string) ([]byte, error) {
 func writePlanOutputs(opts *Options, env *Env, plan *Plan, runErr error, out io.Writer) error {
 	// A run that failed before doing anything (a typo in --set) gets no
 	// summary: the error alone says it all.
+	// A dry run that would stop has not failed: it planned everything.
+	var stop *DryRunStopError
+	failed := runErr != nil && !errors.As(runErr, &stop)
 	if runErr == nil || len(plan.Actions) > 0 {
-		WriteSummary(out, plan, len(env.Warnings()), runErr != nil)
+		WriteSummary(out, plan, len(env.Warnings()), failed)
 	}
 	// At -v, the number of HTTP requests sent to API servers: the
 	// benchmarks (e2e/bench) compare it with kubeadm's --v=6 request log.
