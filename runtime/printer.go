@@ -96,11 +96,11 @@ func MarshalPlan(p *Plan, redact func(string) string) ([]byte, error) {
 // writePlanOutputs prints the summary and writes the plan JSON where the
 // options ask. It runs after success and after failure alike.
 func writePlanOutputs(opts *Options, env *Env, plan *Plan, runErr error, out io.Writer) error {
-	// A run that failed before doing anything (a typo in --set) gets no
-	// summary: the error alone says it all.
 	// A dry run that would stop has not failed: it planned everything.
 	var stop *DryRunStopError
 	failed := runErr != nil && !errors.As(runErr, &stop)
+	// A run that failed before doing anything (a typo in --set) gets no
+	// summary: the error alone says it all.
 	if runErr == nil || len(plan.Actions) > 0 {
 		WriteSummary(out, plan, len(env.Warnings()), failed)
 	}
