@@ -63,3 +63,28 @@ func TestDryRunExitStatusGates(t *testing.T) {
 		t.Errorf("clean dry run: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }
+
+// TestErrorFormatVerbose: an error leads with the message (what failed,
+// how to fix it) and says where; the Starlark backtrace is shown with -v.
+func TestErrorFormatVerbose(t *testing.T) {
+	recipe := filepath.Join(t.TempDir(), "broken.star")
+	src := "def check():\n    fail(\"the thing is missing; create it first\")\n\ncheck()\n"
+	if err := os.WriteFile(recipe, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args       []string
+		want, absent string
+	}{
+		{[]string{"run", recipe}, "broken.star:2:9 in check (run with -v for the Starlark backtrace)", "Starlark backtrace (most recent call last)"},
+		{[]string{"run", recipe, "-v"}, "Starlark backtrace (most recent call last):\n  " + recipe + ":4:6: in <toplevel>\n  " + recipe + ":2:9: in check", "run with -v"},
+	} {
+		a, _, stderr, _ := testApp(t)
+		code := execute(context.Background(), a, tc.args)
+		got := stderr.String()
+		if code != 1 || !strings.HasPrefix(got, "error: the thing is missing; create it first\n") ||
+			!strings.Contains(got, tc.want) || strings.Contains(got, tc.absent) {
+			t.Errorf("%v: exit %d, stderr:\n%s\nwant %q, not %q", tc.args, code, got, tc.want, tc.absent)
+		}
+	}
+}
