@@ -73,7 +73,7 @@ func TestErrorFormatVerbose(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		args       []string
+		args         []string
 		want, absent string
 	}{
 		{[]string{"run", recipe}, "broken.star:2:9 in check (run with -v for the Starlark backtrace)", "Starlark backtrace (most recent call last)"},
