@@ -149,7 +149,7 @@ func writeKubeconfig(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		}
 		if generated {
 			env.Infof("Using existing kubeconfig file: %q", s.path)
-			recordExisting(thread, env, bn, s.path, nil, true, kubeconfigSummary(old))
+			recordExisting(thread, env, b.Name(), FileWrite{Path: s.path, Secret: true, Summary: kubeconfigSummary(old)})
 			return Struct(map[string]starlark.Value{"status": starlark.String("unchanged")}), nil
 		}
 	} else if generated && caKey == nil {
@@ -202,7 +202,7 @@ func writeKubeconfig(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		return nil, fmt.Errorf("%s: encoding kubeconfig: %w", bn, err)
 	}
 	env.Infof("Writing %q kubeconfig file", name)
-	res, err := WriteFile(thread, env, bn, FileWrite{Path: s.path, Data: data, Mode: 0o600, Secret: true, Summary: summary})
+	res, err := WriteFile(thread, env, b.Name(), FileWrite{Path: s.path, Data: data, Mode: 0o600, Secret: true, Summary: summary})
 	if err != nil {
 		return nil, err
 	}

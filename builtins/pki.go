@@ -31,7 +31,7 @@ func init() { families = append(families, registerPKI) }
 func registerPKI(r *runtime.Registry) {
 	r.Add(&runtime.Builtin{
 		Name:      "gen_cert",
-		Signature: `gen_cert(name, path, cn, ca=None, organization=[], dns_names=[], ips=[], usages=[], is_ca=False, algorithm="RSA-2048", validity="8760h", backdate="5m")`,
+		Signature: `gen_cert(name, path, cn, ca=None, organization=[], dns_names=[], ips=[], usages=[], is_ca=False, algorithm="RSA-2048", validity=None, backdate="5m")`,
 		Doc: `Ensures a certificate and its private key exist at path.crt (0644) and path.key (0600).
 With is_ca=True it makes a self-signed CA (KeyUsage DigitalSignature, KeyEncipherment, CertSign; DNS SAN = cn).
 Otherwise it makes a leaf signed by the CA at ca.crt/ca.key (KeyUsage DigitalSignature, KeyEncipherment;
@@ -52,7 +52,7 @@ Returns struct(status, cert, key, external): status "created" or "unchanged", ce
 			{Name: "usages", Type: "list of string", Doc: `"server" (ServerAuth) and/or "client" (ClientAuth); leaves only`},
 			{Name: "is_ca", Type: "bool", Doc: "make a self-signed CA"},
 			{Name: "algorithm", Type: "string", Doc: "RSA-2048, RSA-3072, RSA-4096, ECDSA-P256 or ECDSA-P384"},
-			{Name: "validity", Type: "duration string", Doc: "NotAfter = start + validity"},
+			{Name: "validity", Type: "duration string or None", Doc: `NotAfter = start + validity; None = kubeadm's defaults, "87600h" (10 years) for a CA, "8760h" (1 year) for a leaf`},
 			{Name: "backdate", Type: "duration string", Doc: "NotBefore = start - backdate"},
 		},
 		DryRun: "Keys and certificates are really generated, into the dry-run overlay (later builtins read them); the plan records the files with their summaries, never key material.",
@@ -105,15 +105,22 @@ func genCert(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	}
 	var (
 		name, base, cn            string
-		caV                       starlark.Value = starlark.None
+		caV, validityV            starlark.Value = starlark.None, starlark.None
 		orgV, dnsV, ipsV, usagesV starlark.Value
 		isCA                      bool
-		alg, validityS, backdateS = "RSA-2048", "8760h", "5m"
+		alg, backdateS            = "RSA-2048", "5m"
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "path", &base, "cn", &cn,
 		"ca?", &caV, "organization?", &orgV, "dns_names?", &dnsV, "ips?", &ipsV, "usages?", &usagesV,
-		"is_ca?", &isCA, "algorithm?", &alg, "validity?", &validityS, "backdate?", &backdateS); err != nil {
+		"is_ca?", &isCA, "algorithm?", &alg, "validity?", &validityV, "backdate?", &backdateS); err != nil {
 		return nil, err
+	}
+	validityS, err := optString(b.Name(), "validity", validityV)
+	if err != nil {
+		return nil, err
+	}
+	if validityV == starlark.None {
+		validityS = defaultValidity(isCA)
 	}
 	spec, err := parseCertSpec(b.Name(), name, base, cn, caV, orgV, dnsV, ipsV, usagesV, isCA, alg, validityS, backdateS)
 	if err != nil {
@@ -123,6 +130,21 @@ func genCert(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		return ensureCA(thread, env, b.Name(), spec)
 	}
 	return ensureLeaf(thread, env, b.Name(), spec)
+}
+
+// kubeadm's default validities (constants.CACertificateValidityPeriod and
+// CertificateValidityPeriod): a CA outlives the certificates it signs.
+const (
+	defaultCAValidity   = "87600h"
+	defaultLeafValidity = "8760h"
+)
+
+// defaultValidity is gen_cert's validity when the recipe gives none.
+func defaultValidity(isCA bool) string {
+	if isCA {
+		return defaultCAValidity
+	}
+	return defaultLeafValidity
 }
 
 // parseCertSpec validates every gen_cert argument before any file is read,
@@ -216,8 +238,8 @@ func certResult(status string, s *certSpec, external bool) starlark.Value {
 }
 
 // ensureCA reuses or creates a self-signed CA.
-func ensureCA(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec) (starlark.Value, error) {
-	bn = bn + ": " + s.name
+func ensureCA(thread *starlark.Thread, env *runtime.Env, builtin string, s *certSpec) (starlark.Value, error) {
+	bn := builtin + ": " + s.name // every message names the certificate
 	crtData, crtOK, err := readOptional(env, s.crtPath())
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading %s: %w", bn, s.crtPath(), err)
@@ -235,7 +257,7 @@ func ensureCA(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec)
 		warnValidity(env, s.crtPath(), caCert)
 		if !keyOK {
 			env.Warnf("Using existing %s certificate authority without its key (external CA mode)", s.name)
-			recordExisting(thread, env, bn, s.crtPath(), crtData, false, certSummary(caCert))
+			recordExisting(thread, env, builtin, FileWrite{Path: s.crtPath(), Data: crtData, Summary: certSummary(caCert), Subject: s.name})
 			return certResult("unchanged", s, true), nil
 		}
 		key, err := parseKeyFile(bn, s.keyPath(), keyData)
@@ -246,8 +268,8 @@ func ensureCA(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec)
 			return nil, fmt.Errorf("%s: %s does not match %s; restore the key that belongs to this CA, or remove %s.{crt,key} to make a new CA (every certificate it signed must then be regenerated)", bn, s.keyPath(), s.crtPath(), s.base)
 		}
 		env.Infof("Using existing %s certificate authority", s.name)
-		recordExisting(thread, env, bn, s.keyPath(), nil, true, map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())})
-		recordExisting(thread, env, bn, s.crtPath(), crtData, false, certSummary(caCert))
+		recordExisting(thread, env, builtin, FileWrite{Path: s.keyPath(), Secret: true, Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}, Subject: s.name})
+		recordExisting(thread, env, builtin, FileWrite{Path: s.crtPath(), Data: crtData, Summary: certSummary(caCert), Subject: s.name})
 		return certResult("unchanged", s, false), nil
 	case keyOK:
 		return nil, fmt.Errorf("%s: %s exists but %s does not; remove the key to generate a new CA, or provide the certificate that belongs to it", bn, s.keyPath(), s.crtPath())
@@ -267,15 +289,15 @@ func ensureCA(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", bn, err)
 	}
-	if err := writePair(thread, env, bn, s, cert, key); err != nil {
+	if err := writePair(thread, env, builtin, s, cert, key); err != nil {
 		return nil, err
 	}
 	return certResult("created", s, false), nil
 }
 
 // ensureLeaf reuses or creates a certificate signed by the CA at s.ca.
-func ensureLeaf(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec) (starlark.Value, error) {
-	bn = bn + ": " + s.name
+func ensureLeaf(thread *starlark.Thread, env *runtime.Env, builtin string, s *certSpec) (starlark.Value, error) {
+	bn := builtin + ": " + s.name // every message names the certificate
 	caCert, caKey, err := loadCA(env, bn, s.ca)
 	if err != nil {
 		return nil, err
@@ -307,8 +329,8 @@ func ensureLeaf(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpe
 			return nil, fmt.Errorf("%s: %s; %s", bn, strings.Join(problems, "; "), fix)
 		}
 		env.Infof("Using existing %s certificate and key on disk", s.name)
-		recordExisting(thread, env, bn, s.keyPath(), nil, true, map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())})
-		recordExisting(thread, env, bn, s.crtPath(), crtData, false, certSummary(certs[0]))
+		recordExisting(thread, env, builtin, FileWrite{Path: s.keyPath(), Secret: true, Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}, Subject: s.name})
+		recordExisting(thread, env, builtin, FileWrite{Path: s.crtPath(), Data: crtData, Summary: certSummary(certs[0]), Subject: s.name})
 		return certResult("unchanged", s, external), nil
 	case crtOK:
 		return nil, fmt.Errorf("%s: %s exists but its key %s does not; provide the key, or remove the certificate to regenerate the pair", bn, s.crtPath(), s.keyPath())
@@ -336,7 +358,7 @@ func ensureLeaf(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpe
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", bn, err)
 	}
-	if err := writePair(thread, env, bn, s, cert, key); err != nil {
+	if err := writePair(thread, env, builtin, s, cert, key); err != nil {
 		return nil, err
 	}
 	return certResult("created", s, false), nil
@@ -371,16 +393,16 @@ func issueCert(env *runtime.Env, alg string, tmpl, parent *x509.Certificate, par
 
 // writePair writes the key then the certificate, as kubeadm's
 // WriteCertAndKey does, each as one recorded Action.
-func writePair(thread *starlark.Thread, env *runtime.Env, bn string, s *certSpec, cert *x509.Certificate, key crypto.Signer) error {
+func writePair(thread *starlark.Thread, env *runtime.Env, builtin string, s *certSpec, cert *x509.Certificate, key crypto.Signer) error {
 	keyPEM, err := encodeKeyPEM(key)
 	if err != nil {
-		return fmt.Errorf("%s: encoding key: %w", bn, err)
+		return fmt.Errorf("%s: %s: encoding key: %w", builtin, s.name, err)
 	}
-	if _, err := WriteFile(thread, env, bn, FileWrite{Path: s.keyPath(), Data: keyPEM, Mode: 0o600, Secret: true,
-		Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}}); err != nil {
+	if _, err := WriteFile(thread, env, builtin, FileWrite{Path: s.keyPath(), Data: keyPEM, Mode: 0o600, Secret: true,
+		Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}, Subject: s.name}); err != nil {
 		return err
 	}
-	_, err = WriteFile(thread, env, bn, FileWrite{Path: s.crtPath(), Data: encodeCertPEM(cert), Mode: 0o644, Summary: certSummary(cert)})
+	_, err = WriteFile(thread, env, builtin, FileWrite{Path: s.crtPath(), Data: encodeCertPEM(cert), Mode: 0o644, Summary: certSummary(cert), Subject: s.name})
 	return err
 }
 
@@ -574,7 +596,7 @@ func genKeyPair(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 			return nil, err
 		}
 		env.Infof("Using the existing %q key", name)
-		recordExisting(thread, env, bn, keyPath, nil, true, map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())})
+		recordExisting(thread, env, bn, FileWrite{Path: keyPath, Secret: true, Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}})
 		if !pubOK {
 			if err := pubWrite(key); err != nil {
 				return nil, err
@@ -587,7 +609,7 @@ func genKeyPair(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		}
 		for _, p := range pubs {
 			if publicKeyEqual(p, key.Public()) {
-				recordExisting(thread, env, bn, pubPath, pubData, false, map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())})
+				recordExisting(thread, env, bn, FileWrite{Path: pubPath, Data: pubData, Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}})
 				return status("unchanged"), nil
 			}
 		}

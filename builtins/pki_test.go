@@ -265,11 +265,17 @@ leaf = gen_cert("apiserver", "/etc/kubernetes/pki/apiserver", "kube-apiserver", 
 
 func TestGenCertDefaultsAreKubeadms(t *testing.T) {
 	h := host.NewFake()
-	mustRunStar(t, h, `gen_cert("ca", "/etc/kubernetes/pki/ca", "kubernetes", is_ca=True)`)
+	mustRunStar(t, h, `gen_cert("ca", "/etc/kubernetes/pki/ca", "kubernetes", is_ca=True)
+gen_cert("leaf", "/etc/kubernetes/pki/leaf", "leaf", ca="/etc/kubernetes/pki/ca", usages=["server"])`)
 	ca := readCert(t, h, pki+"/ca.crt")
 	checkKeyAlg(t, h, pki+"/ca.key", "RSA-2048")
-	if !ca.NotAfter.Equal(h.Clock.Add(8760 * time.Hour)) {
-		t.Errorf("default validity: NotAfter %v", ca.NotAfter)
+	// kubeadm: constants.CACertificateValidityPeriod (10 years) and
+	// CertificateValidityPeriod (1 year).
+	if !ca.NotAfter.Equal(h.Clock.Add(87600 * time.Hour)) {
+		t.Errorf("default CA validity: NotAfter %v, want start + 87600h", ca.NotAfter)
+	}
+	if leaf := readCert(t, h, pki+"/leaf.crt"); !leaf.NotAfter.Equal(h.Clock.Add(8760 * time.Hour)) {
+		t.Errorf("default leaf validity: NotAfter %v, want start + 8760h", leaf.NotAfter)
 	}
 }
 

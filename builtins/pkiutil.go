@@ -13,9 +13,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -27,7 +25,6 @@ import (
 	"strings"
 	"time"
 
-	"go.starlark.net/starlark"
 	certutil "k8s.io/client-go/util/cert"
 	"k8s.io/client-go/util/keyutil"
 
@@ -239,21 +236,6 @@ func certSummary(c *x509.Certificate) map[string]any {
 		"not_after":     c.NotAfter.UTC().Format(time.RFC3339),
 		"key_algorithm": keyAlgorithmOf(c.PublicKey),
 	}
-}
-
-// recordExisting records a file.write Action with Result "unchanged" for a
-// file that was found and reused, so the plan lists every file a recipe
-// relies on, written or not. The mode is the file's actual mode.
-func recordExisting(thread *starlark.Thread, env *runtime.Env, builtin, path string, data []byte, secret bool, summary map[string]any) {
-	a := runtime.Action{Op: "file.write", Target: path, Result: "unchanged", Summary: summary, Secret: secret}
-	if fi, err := env.Host.Stat(path); err == nil {
-		a.Mode = fmt.Sprintf("%04o", fi.Mode().Perm())
-	}
-	if !secret {
-		sum := sha256.Sum256(data)
-		a.SHA256 = hex.EncodeToString(sum[:])
-	}
-	env.Record(thread, builtin, a)
 }
 
 // parseIPs validates IP SAN arguments.

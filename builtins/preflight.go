@@ -21,7 +21,8 @@ func registerPreflight(r *runtime.Registry) {
 			"Each check is a dict {\"kind\": ..., \"name\": ..., \"severity\": ..., <kind fields>}; name defaults to " +
 			"kubeadm's check name, severity (\"error\" or \"warning\") overrides the kind's default for every finding. " +
 			"Warnings print as `[WARNING Name]: msg`; errors of checks named in ignore (case-insensitive, or \"all\") " +
-			"are demoted to warnings. Any other error fails the call with every `[ERROR Name]: msg` and the " +
+			"are demoted to warnings. A check with \"requires\": [names] is skipped with one line when one of those (earlier) " +
+			"checks found an error, e.g. ImagePull after a failed CRI check. Any other error fails the call with every `[ERROR Name]: msg` and the " +
 			"--ignore-preflight-errors hint. Returns struct(errors, warnings): lists of struct(name, message), " +
 			"errors holding the ignored errors.\n\nKinds:\n" + preflightKindsDoc(),
 		Args: []runtime.Arg{
@@ -58,12 +59,20 @@ func preflightCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 
 	pc := &pfCtx{env: env, h: env.Host, ctx: ctxOf(env)}
 	var errs, warns, demoted []pfFinding
+	failed := map[string]bool{} // check names with an error, ignored or not
+	var skipped []string
 	for _, c := range checks {
+		if dep := firstFailed(c.requires, failed); dep != "" {
+			env.Infof("Skipping the %s check: the %s check failed", c.name, dep)
+			skipped = append(skipped, c.name)
+			continue
+		}
 		for _, f := range c.run(pc) {
 			if c.severity != "" {
 				f.err = c.severity == "error"
 			}
 			f.name = c.name
+			failed[c.name] = failed[c.name] || f.err
 			switch {
 			case !f.err:
 				warns = append(warns, f)
@@ -83,6 +92,9 @@ func preflightCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 
 	summary := map[string]any{"checks": len(checks), "errors": findingNames(errs),
 		"warnings": findingNames(warns), "ignored": findingNames(demoted)}
+	if len(skipped) > 0 {
+		summary["skipped"] = skipped
+	}
 	a := runtime.Action{Op: "check", Target: "preflight", Result: "passed", Summary: summary}
 	if len(errs) > 0 {
 		a.Result = "failed"
@@ -96,8 +108,7 @@ func preflightCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 		for _, f := range errs {
 			fmt.Fprintf(outOrDiscard(env), "\t[ERROR %s]: %s\n", f.name, env.Redact(f.msg))
 		}
-		env.Warnf("[preflight] dry run: a real run would stop here (%s); the plan goes on so it can be reviewed",
-			strings.Join(findingNames(errs), ", "))
+		env.WouldStop("preflight would have failed: " + strings.Join(findingNames(errs), ", "))
 	} else if len(errs) > 0 {
 		var sb strings.Builder
 		sb.WriteString("[preflight] Some fatal errors occurred:\n")
@@ -114,6 +125,16 @@ func preflightCheckBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 		"warnings": findingList(warns),
 		"failed":   findingList(errs), // non-empty only in a dry run
 	}), nil
+}
+
+// firstFailed returns the first of names that failed, or "".
+func firstFailed(names []string, failed map[string]bool) string {
+	for _, n := range names {
+		if failed[n] {
+			return n
+		}
+	}
+	return ""
 }
 
 func outOrDiscard(env *runtime.Env) io.Writer {

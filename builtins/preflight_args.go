@@ -15,7 +15,11 @@ import (
 // pfCheck is one parsed check, ready to run.
 type pfCheck struct {
 	name, kind, severity string
-	run                  func(*pfCtx) []pfFinding
+	// requires names earlier checks this one depends on: when one of them
+	// found an error, this check is skipped with one line (ImagePull needs
+	// the CRI that the CRI check found missing).
+	requires []string
+	run      func(*pfCtx) []pfFinding
 }
 
 // pfCtx is what a check may use.
@@ -80,6 +84,7 @@ func parseChecks(builtin string, v starlark.Value) ([]*pfCheck, error) {
 		return nil, fmt.Errorf("%s: checks: got %s, want a list of dicts", builtin, v.Type())
 	}
 	var out []*pfCheck
+	earlier := map[string]bool{}
 	iter := it.Iterate()
 	defer iter.Done()
 	var x starlark.Value
@@ -88,6 +93,12 @@ func parseChecks(builtin string, v starlark.Value) ([]*pfCheck, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: checks[%d]: %w", builtin, i, err)
 		}
+		for _, r := range c.requires {
+			if !earlier[r] {
+				return nil, fmt.Errorf("%s: checks[%d] (%s): requires %q, but no earlier check has that name; list the required check first, or fix the name", builtin, i, c.name, r)
+			}
+		}
+		earlier[c.name] = true
 		out = append(out, c)
 	}
 	return out, nil
@@ -106,6 +117,7 @@ func parseCheck(x starlark.Value) (*pfCheck, error) {
 	kind := a.str("kind", true, "")
 	name := a.str("name", false, "")
 	sev := a.str("severity", false, "")
+	requires := a.strs("requires", false)
 	if a.err != nil {
 		return nil, a.err
 	}
@@ -139,7 +151,7 @@ func parseCheck(x starlark.Value) (*pfCheck, error) {
 	if name == "" {
 		name = defName
 	}
-	return &pfCheck{name: name, kind: canon, severity: sev, run: run}, nil
+	return &pfCheck{name: name, kind: canon, severity: sev, requires: requires, run: run}, nil
 }
 
 // pfArgs reads the fields of one check dict, remembering which were asked
@@ -261,11 +273,11 @@ func (a *pfArgs) unknown() error {
 	sort.Strings(bad)
 	var fields []string
 	for _, k := range a.asked {
-		if k != "kind" && k != "name" && k != "severity" {
+		if k != "kind" && k != "name" && k != "severity" && k != "requires" {
 			fields = append(fields, k)
 		}
 	}
-	takes := "name, severity"
+	takes := "name, severity, requires"
 	if len(fields) > 0 {
 		takes += ", " + strings.Join(fields, ", ")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/kubelark/kubelark/runtime"
 	"github.com/kubelark/kubelark/runtime/host"
 )
 
@@ -286,7 +287,7 @@ func TestPreflightBadChecks(t *testing.T) {
 		`[{"kind": "swap"}, {"kind": "port"}]`:            `checks[1]: kind "port": missing field "port"`,
 		`[{"kind": "port", "port": "6443"}]`:              `field "port": got string, want int`,
 		`[{"kind": "port", "port": 70000}]`:               `70000 is not a TCP port`,
-		`[{"kind": "port", "port": 6443, "prot": "tcp"}]`: `unknown field(s) prot; this kind takes name, severity, port`,
+		`[{"kind": "port", "port": 6443, "prot": "tcp"}]`: `unknown field(s) prot; this kind takes name, severity, requires, port`,
 		`[{"kind": "swap", "severity": "fatal"}]`:         `severity "fatal": want "error" or "warning"`,
 		`["port"]`:         `checks[0]: got string, want a dict`,
 		`{"kind": "swap"}`: `checks[0]: got string, want a dict`,
@@ -335,9 +336,13 @@ func TestPreflightDryRunReportsAndGoesOn(t *testing.T) {
 	if a := plan.Actions[len(plan.Actions)-1]; a.Op != "check" || a.Result != "failed" {
 		t.Errorf("action = %+v", a)
 	}
-	for _, want := range []string{"[ERROR NumCPU]", "[ERROR Port-6443]", "a real run would stop here (NumCPU, Port-6443)"} {
+	for _, want := range []string{"[ERROR NumCPU]", "[ERROR Port-6443]", "a real run would stop here (preflight would have failed: NumCPU, Port-6443)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	// The plan remembers it, so the run can fail at its end (exit status).
+	if want := []runtime.Stop{{Reason: "preflight would have failed: NumCPU, Port-6443"}}; !reflect.DeepEqual(plan.WouldStop, want) {
+		t.Errorf("WouldStop = %+v, want %+v", plan.WouldStop, want)
 	}
 }

@@ -62,3 +62,21 @@ func sortedCopy(s []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestPreflightImagePullSkippedWithoutRuntime: with no container runtime
+// the CRI check fails once and ImagePull is skipped with one line, instead
+// of an error per image about the same missing runtime.
+func TestPreflightImagePullSkippedWithoutRuntime(t *testing.T) {
+	f := newFake()
+	f.FCRI = nil
+	_, out, err := runInit(t, f, false, "")
+	if err == nil || !strings.Contains(err.Error(), "[ERROR CRI]") {
+		t.Fatalf("err = %v, want the CRI error\n%s", err, out)
+	}
+	if strings.Contains(err.Error(), "ImagePull") || strings.Contains(err.Error(), "failed to pull image") {
+		t.Errorf("ImagePull ran without a runtime: %v", err)
+	}
+	if n := strings.Count(out, "[preflight] Skipping the ImagePull check: the CRI check failed\n"); n != 1 {
+		t.Errorf("skip line printed %d times:\n%s", n, out)
+	}
+}

@@ -129,8 +129,8 @@ func TestGolden(t *testing.T) {
 }
 
 // maskPlan renders the plan as JSON with the fields that depend on
-// generated key material replaced: the sha256 of certificates and public
-// keys. Everything else (validity, SANs, manifests' sha256) is
+// generated key material replaced: the sha256 and content of certificates
+// and public keys. Everything else (validity, SANs, manifests' sha256) is
 // deterministic with the fake clock.
 func maskPlan(t *testing.T, plan *runtime.Plan) []byte {
 	t.Helper()
@@ -147,8 +147,10 @@ func maskPlan(t *testing.T, plan *runtime.Plan) []byte {
 		m := a.(map[string]any)
 		target, _ := m["target"].(string)
 		if strings.HasSuffix(target, ".crt") || strings.HasSuffix(target, ".pub") {
-			if _, ok := m["sha256"]; ok {
-				m["sha256"] = "<key-dependent>"
+			for _, field := range []string{"sha256", "content"} {
+				if _, ok := m[field]; ok {
+					m[field] = "<key-dependent>"
+				}
 			}
 		}
 	}

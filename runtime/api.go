@@ -79,6 +79,17 @@ func RecipeAPI() []*Builtin {
 			Fn:     outputBuiltin,
 		},
 		{
+			Name:      "with_prefix",
+			Signature: `with_prefix(prefix, fn)`,
+			Doc:       `Runs fn() with every line it prints (info, recorded actions) prefixed "[prefix]" instead of "[<top phase>]", where kubeadm's output names a step rather than its phase ("[kubelet-check]" inside wait-control-plane, "[addons]" for phase addon). Returns fn's result.`,
+			Args: []Arg{
+				{Name: "prefix", Type: "string", Doc: `the word between the brackets, e.g. "kubelet-check"`},
+				{Name: "fn", Type: "callable", Doc: "function of no arguments"},
+			},
+			DryRun: "same as a live run",
+			Fn:     withPrefixBuiltin,
+		},
+		{
 			Name:      "run",
 			Signature: `run.dry_run, run.live, run.root, run.recipe`,
 			Doc:       "Facts about this run: dry_run (--dry-run), live (acting on this machine: not dry-run, no --root), root (--root), recipe (the name or path run).",

@@ -43,6 +43,10 @@ type Env struct {
 	warns   []string
 	secrets []string // values redacted from every printed line and the plan
 	state   map[any]any
+
+	// prefixes is the with_prefix() stack: the innermost replaces the top
+	// phase as the "[prefix]" of printed lines.
+	prefixes []string
 }
 
 // State returns the per-run value stored under key, creating it with init on
@@ -65,7 +69,7 @@ func (e *Env) State(key any, init func() any) any {
 // NewEnv returns an Env recording into plan.
 func NewEnv(ctx context.Context, h host.Host, plan *Plan, out io.Writer) *Env {
 	if plan == nil {
-		plan = &Plan{Version: 1}
+		plan = &Plan{Version: PlanVersion}
 	}
 	return &Env{Host: h, Ctx: ctx, Out: out, plan: plan, Start: h.Now().UTC()}
 }
@@ -117,17 +121,26 @@ func (e *Env) Phase() string {
 func (e *Env) PushPhase(name string) { e.mu.Lock(); e.phases = append(e.phases, name); e.mu.Unlock() }
 func (e *Env) PopPhase()             { e.mu.Lock(); e.phases = e.phases[:len(e.phases)-1]; e.mu.Unlock() }
 
-// topPhase is the first element of the phase path, used as the "[certs]"
-// prefix of printed lines as kubeadm does.
-func (e *Env) topPhase() string {
-	if len(e.phases) == 0 {
+// prefix is the "[certs]" of printed lines: the innermost with_prefix()
+// in force, else the first element of the phase path, as kubeadm prints
+// its phase name. The caller holds e.mu.
+func (e *Env) prefix() string {
+	switch {
+	case len(e.prefixes) > 0:
+		return e.prefixes[len(e.prefixes)-1]
+	case len(e.phases) == 0:
 		return "kubelark"
 	}
 	return e.phases[0]
 }
 
-// Record appends a to the plan, filling Seq, Phase, Builtin and At (the
-// recipe position of the builtin call), and prints it.
+// PushPrefix and PopPrefix maintain the with_prefix() stack.
+func (e *Env) PushPrefix(p string) { e.mu.Lock(); e.prefixes = append(e.prefixes, p); e.mu.Unlock() }
+func (e *Env) PopPrefix()          { e.mu.Lock(); e.prefixes = e.prefixes[:len(e.prefixes)-1]; e.mu.Unlock() }
+
+// Record appends a to the plan, filling Seq, Phase, Builtin (the
+// builtin's name, e.g. "gen_cert"; what it worked on goes in a.Subject),
+// At and RecipeAt (see Action), and prints it.
 func (e *Env) Record(thread *starlark.Thread, builtin string, a Action) {
 	e.mu.Lock()
 	a.Seq = len(e.plan.Actions) + 1
@@ -140,20 +153,40 @@ func (e *Env) Record(thread *starlark.Thread, builtin string, a Action) {
 	if a.At == "" && thread != nil {
 		a.At = CallerPos(thread)
 	}
+	if a.RecipeAt == "" && thread != nil {
+		a.RecipeAt = RecipePos(thread)
+	}
 	e.plan.Actions = append(e.plan.Actions, a)
-	prefix := e.topPhase()
+	prefix, root := e.prefix(), e.plan.Root
 	e.mu.Unlock()
 	if e.Out != nil {
-		line := fmt.Sprintf("[%s] %s %s %s", prefix, a.Result, opNoun(a.Op), a.Target)
-		if a.Op == "check" {
-			line = fmt.Sprintf("[%s] %s checks: %s", prefix, a.Target, a.Result)
-		}
-		if a.Mode != "" {
-			line += " (" + a.Mode + ")"
-		}
-		fmt.Fprintln(e.Out, e.Redact(line))
+		fmt.Fprintln(e.Out, e.Redact(actionLine(prefix, root, a)))
 	}
 }
+
+// actionLine is the printed form of a recorded Action, e.g.
+// "[certs] created file /etc/kubernetes/pki/ca.key (0600)". Under --root the
+// paths are those the node will see, so the line says where they really
+// are: "(0600, under --root /tmp/img)".
+func actionLine(prefix, root string, a Action) string {
+	if a.Op == "check" {
+		return fmt.Sprintf("[%s] %s checks: %s", prefix, a.Target, a.Result)
+	}
+	line := fmt.Sprintf("[%s] %s %s %s", prefix, a.Result, opNoun(a.Op), a.Target)
+	var notes []string
+	if a.Mode != "" {
+		notes = append(notes, a.Mode)
+	}
+	if root != "" && isFileOp(a.Op) {
+		notes = append(notes, "under --root "+root)
+	}
+	if len(notes) > 0 {
+		line += " (" + strings.Join(notes, ", ") + ")"
+	}
+	return line
+}
+
+func isFileOp(op string) bool { return strings.HasPrefix(op, "file.") || strings.HasPrefix(op, "dir.") }
 
 func opNoun(op string) string {
 	switch op {
@@ -174,7 +207,7 @@ func (e *Env) Infof(format string, args ...any) {
 		return
 	}
 	e.mu.Lock()
-	prefix := e.topPhase()
+	prefix := e.prefix()
 	e.mu.Unlock()
 	fmt.Fprintf(e.Out, "[%s] %s\n", prefix, e.Redact(fmt.Sprintf(format, args...)))
 }
@@ -187,6 +220,23 @@ func (e *Env) Warnf(format string, args ...any) {
 	e.mu.Unlock()
 	if e.Out != nil {
 		fmt.Fprintf(e.Out, "[WARNING] %s\n", msg)
+	}
+}
+
+// WouldStop notes, in a dry run, that a real run would have stopped here
+// (preflight errors not ignored...): the dry run goes on so the whole plan
+// can be read, and Run fails at the end with a DryRunStopError so that the
+// exit status of `--dry-run` can gate a real run. reason says what failed
+// in kubeadm's words ("preflight would have failed: CRI, ImagePull").
+func (e *Env) WouldStop(reason string) {
+	reason = e.Redact(reason)
+	e.mu.Lock()
+	phase := strings.Join(e.phases, "/")
+	e.plan.WouldStop = append(e.plan.WouldStop, Stop{Phase: phase, Reason: reason})
+	prefix := e.prefix()
+	e.mu.Unlock()
+	if e.Out != nil {
+		fmt.Fprintf(e.Out, "[%s] dry run: a real run would stop here (%s); going on so the whole plan can be reviewed\n", prefix, reason)
 	}
 }
 
@@ -216,12 +266,25 @@ func (e *Env) Output(line string, reveal bool) {
 }
 
 // CallerPos returns "file:line" of the innermost Starlark frame that called
-// the running builtin. Builtin frames have the valid but useless position
-// "<builtin>:0" and are skipped.
+// the running builtin.
 func CallerPos(thread *starlark.Thread) string {
+	return framePos(thread, func(string) bool { return true })
+}
+
+// RecipePos returns "file:line" of the innermost Starlark frame outside the
+// stdlib: the line of the operator's own recipe that led to the running
+// builtin, however deep in the stdlib the builtin was called.
+func RecipePos(thread *starlark.Thread) string {
+	return framePos(thread, func(file string) bool { return !strings.HasPrefix(file, stdlibPrefix) })
+}
+
+// framePos returns the position of the innermost frame whose file passes
+// keep. Builtin frames have the valid but useless position "<builtin>:0"
+// and are skipped.
+func framePos(thread *starlark.Thread, keep func(file string) bool) string {
 	for i := 0; i < thread.CallStackDepth(); i++ {
 		fr := thread.CallFrame(i)
-		if fr.Pos.IsValid() && fr.Pos.Filename() != "<builtin>" {
+		if fr.Pos.IsValid() && fr.Pos.Filename() != "<builtin>" && keep(fr.Pos.Filename()) {
 			return fmt.Sprintf("%s:%d", fr.Pos.Filename(), fr.Pos.Line)
 		}
 	}

@@ -13,29 +13,71 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
 
 	"github.com/kubelark/kubelark/runtime/host"
 )
 
-func TestErrorBacktrace(t *testing.T) {
-	r := runFiles(t, map[string]string{
-		"main.star": `load("lib.star", "setup")
+var backtraceFiles = map[string]string{
+	"main.star": `load("lib.star", "setup")
 
 def step():
     setup("certs")
 
 step()
 `,
-		"lib.star": `
+	"lib.star": `
 def setup(what):
     refuse(what)
 `,
-	}, Options{})
-	wantErr(t, r.err, "main.star:6:5: in <toplevel>", "main.star:4:10: in step", "lib.star:3:11: in setup",
-		"Error in refuse: refuse: \"certs\" is not allowed; do something else")
+}
+
+// TestErrorMessageFirst: an error leads with the failing builtin's message
+// and says where; the backtrace is for -v.
+func TestErrorMessageFirst(t *testing.T) {
+	r := runFiles(t, backtraceFiles, Options{})
+	if !strings.HasPrefix(r.err.Error(), `refuse: "certs" is not allowed; do something else`+"\n") {
+		t.Errorf("error does not lead with the message:\n%v", r.err)
+	}
+	wantErr(t, r.err, "lib.star:3:11 in setup (run with -v for the Starlark backtrace)")
+	if strings.Contains(r.err.Error(), "main.star:6:5") {
+		t.Errorf("backtrace shown without -v:\n%v", r.err)
+	}
 	var re *RecipeError
 	if !errors.As(r.err, &re) {
 		t.Fatalf("error %T is not a *RecipeError", r.err)
+	}
+}
+
+func TestErrorBacktraceVerbose(t *testing.T) {
+	r := runFiles(t, backtraceFiles, Options{Verbose: 1})
+	if !strings.HasPrefix(r.err.Error(), `refuse: "certs" is not allowed; do something else`+"\nStarlark backtrace (most recent call last):\n") {
+		t.Errorf("error does not lead with the message:\n%v", r.err)
+	}
+	wantErr(t, r.err, "main.star:6:5: in <toplevel>", "main.star:4:10: in step", "lib.star:3:11: in setup")
+}
+
+// TestErrorWhereNamesTheRecipeLine: a failure deep in the stdlib names the
+// stdlib line and the operator's own line that led to it.
+func TestErrorWhereNamesTheRecipeLine(t *testing.T) {
+	pos := func(file string, line int32) syntax.Position { return syntax.MakePosition(&file, line, 3) }
+	stack := starlark.CallStack{
+		{Name: "<toplevel>", Pos: pos("init.star", 130)},
+		{Name: "run", Pos: pos("@stdlib//pki.star", 140)},
+		{Name: "ensure", Pos: pos("@stdlib//pki.star", 114)},
+		{Name: "gen_cert", Pos: syntax.MakePosition(nil, 0, 0)},
+	}
+	if got, want := where(stack), "at @stdlib//pki.star:114:3 in ensure, from init.star:130:3 in <toplevel>"; got != want {
+		t.Errorf("where = %q, want %q", got, want)
+	}
+}
+
+// TestErrorFailMessage: fail() messages are the stdlib's words to the
+// operator, shown without the "fail: " prefix.
+func TestErrorFailMessage(t *testing.T) {
+	r := runFiles(t, map[string]string{"main.star": "def f():\n    fail(\"admin.conf does not exist; run the kubeconfig phase first\")\nf()\n"}, Options{})
+	if !strings.HasPrefix(r.err.Error(), "admin.conf does not exist; run the kubeconfig phase first\nat ") {
+		t.Errorf("error:\n%v", r.err)
 	}
 }
 
@@ -43,7 +85,7 @@ func TestErrorInLoadedModuleTopLevel(t *testing.T) {
 	r := runFiles(t, map[string]string{
 		"main.star": "x = 1\nload(\"lib.star\", \"y\")\n",
 		"lib.star":  "y = 1 // 0\n",
-	}, Options{})
+	}, Options{Verbose: 1})
 	wantErr(t, r.err, "main.star:2:1: in <toplevel>", "lib.star:1:7: in <toplevel>", "floored division by zero")
 }
 
@@ -63,7 +105,7 @@ func TestCompileErrors(t *testing.T) {
 
 func TestPanicRecovered(t *testing.T) {
 	r := runFiles(t, map[string]string{"main.star": "def f():\n    boom()\nf()\n"}, Options{})
-	wantErr(t, r.err, "main.star:2:9: in f", "boom: internal error: assignment to entry in nil map", "kubelark bug")
+	wantErr(t, r.err, "main.star:2:9 in f", "boom: internal error: assignment to entry in nil map", "kubelark bug")
 	if strings.Contains(r.err.Error(), "goroutine") {
 		t.Errorf("Go stack shown below -v 2: %v", r.err)
 	}
@@ -132,7 +174,7 @@ warn("careful")
 	if p.Actions[0].Target != "/etc/kubernetes/<redacted>" || p.Output[0] != "kubeadm join --token <redacted>" || !p.DryRun {
 		t.Errorf("plan: %+v", p)
 	}
-	for _, want := range []string{"[summary] 1 created; 1 warning", "[summary] dry run: nothing on this machine was changed"} {
+	for _, want := range []string{"[summary] 1 created; 1 warning", "[summary] dry run: 1 action planned; nothing on this machine was changed"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.out)
 		}

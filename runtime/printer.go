@@ -3,10 +3,13 @@ package runtime
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"go.starlark.net/starlark"
 )
 
 // resultOrder is the order of counts in the summary line.
@@ -43,8 +46,25 @@ func WriteSummary(w io.Writer, p *Plan, warnings int, failed bool) {
 	}
 	fmt.Fprintf(w, "[summary] %s\n", line)
 	if p.DryRun {
-		fmt.Fprintln(w, "[summary] dry run: nothing on this machine was changed; the plan shows what a real run would do")
+		fmt.Fprintf(w, "[summary] %s\n", dryRunSummary(p))
 	}
+}
+
+// dryRunSummary is the last line of a dry run, in place of a success
+// banner: what was planned and whether a real run would get through.
+func dryRunSummary(p *Plan) string {
+	planned := fmt.Sprintf("dry run: %d actions planned", len(p.Actions))
+	if len(p.Actions) == 1 {
+		planned = "dry run: 1 action planned"
+	}
+	if len(p.WouldStop) == 0 {
+		return planned + "; nothing on this machine was changed; the plan shows what a real run would do"
+	}
+	reasons := make([]string, len(p.WouldStop))
+	for i, s := range p.WouldStop {
+		reasons[i] = s.Reason
+	}
+	return fmt.Sprintf("%s; %s; a real run would stop at phase %s", planned, strings.Join(reasons, "; "), p.WouldStop[0].Phase)
 }
 
 func contains(list []string, s string) bool {
@@ -76,10 +96,13 @@ func MarshalPlan(p *Plan, redact func(string) string) ([]byte, error) {
 // writePlanOutputs prints the summary and writes the plan JSON where the
 // options ask. It runs after success and after failure alike.
 func writePlanOutputs(opts *Options, env *Env, plan *Plan, runErr error, out io.Writer) error {
+	// A dry run that would stop has not failed: it planned everything.
+	var stop *DryRunStopError
+	failed := runErr != nil && !errors.As(runErr, &stop)
 	// A run that failed before doing anything (a typo in --set) gets no
 	// summary: the error alone says it all.
 	if runErr == nil || len(plan.Actions) > 0 {
-		WriteSummary(out, plan, len(env.Warnings()), runErr != nil)
+		WriteSummary(out, plan, len(env.Warnings()), failed)
 	}
 	// At -v, the number of HTTP requests sent to API servers: the
 	// benchmarks (e2e/bench) compare it with kubeadm's --v=6 request log.
@@ -106,4 +129,24 @@ func writePlanOutputs(opts *Options, env *Env, plan *Plan, runErr error, out io.
 		}
 	}
 	return nil
+}
+
+// withPrefixBuiltin is with_prefix(prefix, fn): the printed prefix is the
+// recipe's choice (policy), the stack that applies it the runtime's.
+func withPrefixBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var prefix string
+	var fn starlark.Callable
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "prefix", &prefix, "fn", &fn); err != nil {
+		return nil, err
+	}
+	if prefix == "" || strings.ContainsAny(prefix, "[] \t\n") {
+		return nil, fmt.Errorf("%s: prefix %q: give one word without brackets or spaces, e.g. \"kubelet-check\"", b.Name(), prefix)
+	}
+	env, err := FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	env.PushPrefix(prefix)
+	defer env.PopPrefix()
+	return starlark.Call(thread, fn, nil, nil)
 }

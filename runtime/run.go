@@ -39,7 +39,7 @@ func stateFrom(thread *starlark.Thread, b *starlark.Builtin) (*runState, error) 
 // when the run fails: it holds the actions done before the failure, and
 // is written to PlanFile / JSON either way.
 func Run(ctx context.Context, opts Options) (plan *Plan, err error) {
-	plan = &Plan{Version: 1, Recipe: opts.Recipe, DryRun: opts.DryRun, Root: opts.Root, Actions: []Action{}}
+	plan = &Plan{Version: PlanVersion, Recipe: opts.Recipe, DryRun: opts.DryRun, Root: opts.Root, Actions: []Action{}}
 	if opts.Host == nil {
 		return plan, errors.New("internal error: runtime.Run needs a Host")
 	}
@@ -113,12 +113,26 @@ func Run(ctx context.Context, opts Options) (plan *Plan, err error) {
 	}()
 
 	if _, err := ld.exec(thread, recipes, mainFile); err != nil {
-		return plan, recipeError(opts.Recipe, err)
+		return plan, recipeError(opts.Recipe, err, opts.Verbose >= 1)
 	}
 	if err := st.checkUsed(); err != nil {
 		return plan, err
 	}
+	if len(plan.WouldStop) > 0 {
+		return plan, &DryRunStopError{Stops: plan.WouldStop}
+	}
 	return plan, nil
+}
+
+// DryRunStopError is the result of a dry run that planned everything but
+// met what would have stopped a real run: the process exits non-zero, so
+// `kubelark run init --dry-run && kubelark run init` never starts a run
+// that is known to fail. The summary printed before it says the same.
+type DryRunStopError struct{ Stops []Stop }
+
+func (e *DryRunStopError) Error() string {
+	first := e.Stops[0]
+	return fmt.Sprintf("dry run: a real run would stop at phase %s (%s); fix that (see the lines above), then run again", first.Phase, first.Reason)
 }
 
 // checkUsed reports inputs a recipe never consumed: a --set for a recipe
