@@ -752,14 +752,14 @@ func execModule(t *testing.T, f *host.Fake, src string) starlark.StringDict {
 // whole by a strategic merge patch, so the patch must carry all of them).
 func TestMarkControlPlaneMergesTaints(t *testing.T) {
 	g := execModule(t, host.NewFake(), `
+load("config.star", "config")
 load("markcontrolplane.star", "markcontrolplane")
-P = struct(taints = None)
 node = {"metadata": {"labels": {"kubernetes.io/hostname": "node1"}}, "spec": {"taints": [
     {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"},
     {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"},
 ]}}
-patch = json.encode(markcontrolplane.node_patch(markcontrolplane.taints(P))(node))
-none = json.encode(markcontrolplane.node_patch(markcontrolplane.taints(struct(taints = [])))({"spec": {}}))
+patch = json.encode(markcontrolplane.node_patch(config.node_taints(None))(node))
+none = json.encode(markcontrolplane.node_patch(config.node_taints([]))({"spec": {}}))
 `)
 	want := `{"metadata":{"labels":{"node-role.kubernetes.io/control-plane":"","node.kubernetes.io/exclude-from-external-load-balancers":""}},"spec":{"taints":[{"effect":"NoSchedule","key":"node-role.kubernetes.io/control-plane"},{"effect":"NoSchedule","key":"node.kubernetes.io/not-ready"}]}}` // json.encode sorts keys
 	if got := string(g["patch"].(starlark.String)); got != want {
