@@ -20,6 +20,19 @@ import (
 
 func init() { families = append(families, registerNet) }
 
+// whatArg documents the optional argument that names the input in errors,
+// so that a recipe validating a parameter reports the parameter, not the
+// builtin (Starlark cannot catch an error to reword it).
+var whatArg = runtime.Arg{Name: "what", Type: "string", Doc: "names the value in errors, e.g. the parameter it came from (\"pod_subnet\"); default: the builtin's name"}
+
+// errPrefix is what an error of builtin b starts with: what, when given.
+func errPrefix(b *starlark.Builtin, what string) string {
+	if what != "" {
+		return what
+	}
+	return b.Name()
+}
+
 func registerNet(r *runtime.Registry) {
 	pure := "Pure: nothing is recorded."
 	for _, b := range []*runtime.Builtin{
@@ -49,10 +62,10 @@ func registerNet(r *runtime.Registry) {
 			Fn:   netJoinHostPort,
 		},
 		{
-			Name: "net.split_host_port", Signature: "net.split_host_port(s)",
+			Name: "net.split_host_port", Signature: `net.split_host_port(s, what="")`,
 			Doc: "Splits \"host:port\", \"[v6]:port\", a bare host or a bare IPv6 address into (host, port) with port an int, or None when s has no port. " +
 				"Like kubeadm's ParseHostPort, the host must be an IP address or an RFC 1123 DNS subdomain and the port 1..65535.",
-			Args: []runtime.Arg{{Name: "s", Type: "string", Doc: "e.g. a controlPlaneEndpoint"}},
+			Args: []runtime.Arg{{Name: "s", Type: "string", Doc: "e.g. a controlPlaneEndpoint"}, whatArg},
 			Fn:   netSplitHostPort,
 		},
 		{
@@ -68,10 +81,10 @@ func registerNet(r *runtime.Registry) {
 			Fn:   netIsWildcardDNS,
 		},
 		{
-			Name: "net.parse_cidrs", Signature: "net.parse_cidrs(s)",
-			Doc: "Splits a comma-separated CIDR list (a serviceSubnet or podSubnet) into a list of trimmed CIDR strings, validating each. " +
-				"Dual-stack allows at most one IPv4 and one IPv6 CIDR. The empty string gives [].",
-			Args: []runtime.Arg{{Name: "s", Type: "string", Doc: "e.g. \"10.96.0.0/12,fd00:10:96::/112\""}},
+			Name: "net.parse_cidrs", Signature: `net.parse_cidrs(s, what="")`,
+			Doc: "Splits a comma-separated CIDR list (a serviceSubnet or podSubnet), or takes a list of CIDR strings, and returns the trimmed CIDRs, validating each. " +
+				"Dual-stack allows at most one IPv4 and one IPv6 CIDR. The empty string and the empty list give [].",
+			Args: []runtime.Arg{{Name: "s", Type: "string or list", Doc: "e.g. \"10.96.0.0/12,fd00:10:96::/112\" or [\"10.96.0.0/12\"]"}, whatArg},
 			Fn:   netParseCIDRs,
 		},
 	} {
@@ -163,10 +176,11 @@ func netJoinHostPort(thread *starlark.Thread, b *starlark.Builtin, args starlark
 }
 
 func netSplitHostPort(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var s string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &s); err != nil {
+	var s, what string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &s, "what?", &what); err != nil {
 		return nil, err
 	}
+	prefix := errPrefix(b, what)
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		// No port (or an unbracketed IPv6 address): the whole string is
@@ -177,16 +191,16 @@ func netSplitHostPort(thread *starlark.Thread, b *starlark.Builtin, args starlar
 		}
 	}
 	if host == "" {
-		return nil, fmt.Errorf("%s: %q has no host; write host:port, e.g. cp.example.com:6443 or [fd00::1]:6443", b.Name(), s)
+		return nil, fmt.Errorf("%s: %q has no host; write host:port, e.g. cp.example.com:6443 or [fd00::1]:6443", prefix, s)
 	}
 	if net.ParseIP(host) == nil && len(validation.IsDNS1123Subdomain(host)) > 0 {
-		return nil, fmt.Errorf("%s: %q: host %q must be an IP address or a lower-case RFC 1123 DNS name", b.Name(), s, host)
+		return nil, fmt.Errorf("%s: %q: host %q must be an IP address or a lower-case RFC 1123 DNS name (bracket IPv6 addresses with a port: [fd00::1]:6443)", prefix, s, host)
 	}
 	portV := starlark.Value(starlark.None)
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("%s: %q: port %q must be a number between 1 and 65535", b.Name(), s, port)
+			return nil, fmt.Errorf("%s: %q: port %q must be a number between 1 and 65535", prefix, s, port)
 		}
 		portV = starlark.MakeInt(n)
 	}
@@ -210,13 +224,32 @@ func netIsWildcardDNS(thread *starlark.Thread, b *starlark.Builtin, args starlar
 }
 
 func netParseCIDRs(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var s string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &s); err != nil {
+	var v starlark.Value
+	var what string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &v, "what?", &what); err != nil {
 		return nil, err
+	}
+	var s string
+	switch x := v.(type) {
+	case starlark.String:
+		s = string(x)
+	case *starlark.List, starlark.Tuple:
+		items, err := Strings(errPrefix(b, what), x)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			if strings.Contains(it, ",") {
+				return nil, fmt.Errorf("%s: list entry %q holds a comma; give one CIDR per entry", errPrefix(b, what), it)
+			}
+		}
+		s = strings.Join(items, ",")
+	default:
+		return nil, fmt.Errorf("%s: got %s, want a comma-separated string or a list of CIDRs", errPrefix(b, what), v.Type())
 	}
 	cidrs, err := splitCIDRList(s)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		return nil, fmt.Errorf("%s: %w", errPrefix(b, what), err)
 	}
 	out := make([]starlark.Value, len(cidrs))
 	for i, c := range cidrs {

@@ -51,6 +51,9 @@ func TestNetFunctions(t *testing.T) {
 		{`net.parse_cidrs("10.96.0.0/12")`, `["10.96.0.0/12"]`},
 		{`net.parse_cidrs("10.96.0.0/12, fd00:10:96::/112")`, `["10.96.0.0/12", "fd00:10:96::/112"]`},
 		{`net.parse_cidrs("fd00::/108,10.96.0.0/12")`, `["fd00::/108", "10.96.0.0/12"]`},
+		{`net.parse_cidrs([" 10.96.0.0/12", "fd00::/108"])`, `["10.96.0.0/12", "fd00::/108"]`},
+		{`net.parse_cidrs([])`, `[]`},
+		{`net.split_host_port("cp.example.com:443", what = "control_plane_endpoint")`, `("cp.example.com", 443)`},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
 			run := mustExecStar(t, host.NewFake(), "x = "+tc.expr)
@@ -86,6 +89,13 @@ func TestNetErrors(t *testing.T) {
 		{`net.parse_cidrs("fd00::/108,fd01::/108")`, []string{"both IPv6"}},
 		{`net.parse_cidrs("10.96.0.0/12,,fd00::/108")`, []string{"entry 2 is empty"}},
 		{`net.parse_cidrs("10.96.0.0")`, []string{`"10.96.0.0" is not a CIDR`}},
+		{`net.parse_cidrs("10.96.0.0", what = "service_subnet")`, []string{`service_subnet: "10.96.0.0": "10.96.0.0" is not a CIDR`}},
+		{`net.parse_cidrs(["10.96.0.0/12", "10.97.0.0/16"], what = "pod_subnet")`, []string{`pod_subnet: "10.96.0.0/12,10.97.0.0/16": 10.96.0.0/12 and 10.97.0.0/16 are both IPv4`}},
+		{`net.parse_cidrs(["10.96.0.0/12,fd00::/108"])`, []string{"net.parse_cidrs: list entry", "holds a comma"}},
+		{`net.parse_cidrs([1])`, []string{"net.parse_cidrs"}},
+		{`net.parse_cidrs(1)`, []string{"net.parse_cidrs: got int, want a comma-separated string or a list of CIDRs"}},
+		{`net.split_host_port("a:b:c", what = "control_plane_endpoint")`, []string{`control_plane_endpoint: "a:b:c": host "a:b:c" must be an IP address`}},
+		{`net.split_host_port("h:99999", what = "control_plane_endpoint")`, []string{`control_plane_endpoint: "h:99999": port "99999"`}},
 	} {
 		t.Run(tc.expr, func(t *testing.T) { wantErr(t, h, tc.expr, tc.want...) })
 	}

@@ -23,6 +23,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -761,14 +762,14 @@ func execModule(t *testing.T, f *host.Fake, src string) starlark.StringDict {
 // whole by a strategic merge patch, so the patch must carry all of them).
 func TestMarkControlPlaneMergesTaints(t *testing.T) {
 	g := execModule(t, host.NewFake(), `
+load("config.star", "config")
 load("markcontrolplane.star", "markcontrolplane")
-P = struct(taints = None)
 node = {"metadata": {"labels": {"kubernetes.io/hostname": "node1"}}, "spec": {"taints": [
     {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"},
     {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"},
 ]}}
-patch = json.encode(markcontrolplane.node_patch(markcontrolplane.taints(P))(node))
-none = json.encode(markcontrolplane.node_patch(markcontrolplane.taints(struct(taints = [])))({"spec": {}}))
+patch = json.encode(markcontrolplane.node_patch(config.node_taints(None))(node))
+none = json.encode(markcontrolplane.node_patch(config.node_taints([]))({"spec": {}}))
 `)
 	want := `{"metadata":{"labels":{"node-role.kubernetes.io/control-plane":"","node.kubernetes.io/exclude-from-external-load-balancers":""}},"spec":{"taints":[{"effect":"NoSchedule","key":"node-role.kubernetes.io/control-plane"},{"effect":"NoSchedule","key":"node.kubernetes.io/not-ready"}]}}` // json.encode sorts keys
 	if got := string(g["patch"].(starlark.String)); got != want {
@@ -789,5 +790,57 @@ func TestAPIPhasesTokenWithoutDescription(t *testing.T) {
 	}
 	if _, ok := data["token-id"]; !ok {
 		t.Errorf("token Secret without token-id: %v", data)
+	}
+}
+
+// The additional bootstrap tokens of a kubeadm config get kubeadm's
+// defaults from config.resolve (TTL 24h, both usages, the default node
+// group) and a generated token where none is given; the default token's
+// settings do not leak into them.
+func TestAPIPhasesAdditionalBootstrapTokens(t *testing.T) {
+	values := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(values, []byte(`token: abcdef.0123456789abcdef
+token_ttl: "0"
+bootstrap_tokens:
+- token: aaaaaa.bbbbbbbbbbbbbbbb
+  description: second
+- expires: "2030-01-01T00:00:00Z"
+  usages: [authentication]
+  groups: []
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runAPIValues(t, nil, values)
+	keys := func(target string) []string {
+		var out []string
+		for k := range get(t, r.object(t, target), "data").(map[string]any) {
+			out = append(out, k)
+		}
+		sort.Strings(out)
+		return out
+	}
+	usages := []string{"usage-bootstrap-authentication", "usage-bootstrap-signing"}
+	for target, want := range map[string][]string{
+		// token_ttl "0": no expiration.
+		"v1/Secret/kube-system/bootstrap-token-abcdef": {"auth-extra-groups", "description", "token-id", "token-secret", usages[0], usages[1]},
+		"v1/Secret/kube-system/bootstrap-token-aaaaaa": {"auth-extra-groups", "description", "expiration", "token-id", "token-secret", usages[0], usages[1]},
+	} {
+		if diff := cmp.Diff(want, keys(target)); diff != "" {
+			t.Errorf("%s data keys (-want +got):\n%s", target, diff)
+		}
+	}
+	order, _ := r.applied()
+	var generated []string
+	for _, target := range order {
+		if strings.HasPrefix(target, "v1/Secret/kube-system/bootstrap-token-") && !strings.HasSuffix(target, "-abcdef") && !strings.HasSuffix(target, "-aaaaaa") {
+			generated = append(generated, target)
+		}
+	}
+	if len(generated) != 1 {
+		t.Fatalf("want one generated additional token, got %v", generated)
+	}
+	// Given usages replace the default; empty groups get the default group.
+	if diff := cmp.Diff([]string{"auth-extra-groups", "expiration", "token-id", "token-secret", "usage-bootstrap-authentication"}, keys(generated[0])); diff != "" {
+		t.Errorf("%s data keys (-want +got):\n%s", generated[0], diff)
 	}
 }
