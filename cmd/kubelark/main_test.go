@@ -390,6 +390,15 @@ Parameters of hello (--set NAME=VALUE or the flag; --config and --values set the
 			t.Errorf("run hello --help lacks %q:\n%s", w, stdout)
 		}
 	}
+	a, stdout, _, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"run", "--help", "hello"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, w := range []string{"  greet  Print the greeting", "--name string"} {
+		if !strings.Contains(stdout.String(), w) {
+			t.Errorf("run hello --help lacks %q:\n%s", w, stdout)
+		}
+	}
 }
 
 // Listing a recipe runs none of its phases: this one would fail in its

@@ -84,6 +84,7 @@ func (c *cli) addRecipeFlags(ctx context.Context, args []string) error {
 	}
 	recipe := rc.recipe
 	if recipe == "" {
+		cmd.InitDefaultHelpFlag() // so "run --help init" is not read as --help=init
 		recipe = firstArg(cmd, rest)
 	}
 	if recipe == "" {
