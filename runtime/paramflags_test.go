@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -32,17 +34,18 @@ func TestParamFlags(t *testing.T) {
 	}
 }
 
-// A flag is the same as --set: it overrides --config and --values, and
-// a merge flag adds to the configured list, as kubeadm unions
-// --ignore-preflight-errors with nodeRegistration.ignorePreflightErrors.
+// A flag is the same as --set: it overrides the lower layers (--config,
+// --values), and a merge flag adds to the list they give, as kubeadm
+// unions --ignore-preflight-errors with nodeRegistration.ignorePreflightErrors.
+// (--values stands in for --config here: both are below the flags.)
 func TestParamFlagPrecedence(t *testing.T) {
+	values := filepath.Join(t.TempDir(), "v.yaml")
+	if err := os.WriteFile(values, []byte("pod_subnet: 10.1.0.0/16\nignore_preflight_errors: [Swap, NumCPU]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	r := mustRun(t, runFiles(t, map[string]string{"main.star": flagsRecipe}, Options{
-		ConfigParams: map[string]any{"pod_subnet": "10.1.0.0/16", "ignore_preflight_errors": []any{"Swap", "NumCPU"}},
-		ConfigSources: map[string]string{
-			"pod_subnet":              "ClusterConfiguration.networking.podSubnet",
-			"ignore_preflight_errors": "InitConfiguration.nodeRegistration.ignorePreflightErrors",
-		},
-		Flags: []FlagValue{flag("pod-network-cidr", "10.244.0.0/16"), flag("ignore-preflight-errors", "Mem,Swap")},
+		ValuesFile: values,
+		Flags:      []FlagValue{flag("pod-network-cidr", "10.244.0.0/16"), flag("ignore-preflight-errors", "Mem,Swap")},
 	}))
 	if want := `subnet="10.244.0.0/16" port=6443 upload=False ignore=["Swap", "NumCPU", "Mem"]`; !strings.Contains(r.out, want) {
 		t.Errorf("output:\n%s\nwant %s", r.out, want)

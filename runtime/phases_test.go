@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -150,12 +152,13 @@ func TestSkipPhasesParam(t *testing.T) {
 	if d := cmp.Diff([]string{"preflight"}, ranPhases(r.plan)); d != "" {
 		t.Errorf("ran (-want +got):\n%s", d)
 	}
-	// The flag overrides the config, as in kubeadm (it is the same layer as --set).
-	r = mustRun(t, runFiles(t, map[string]string{"main.star": src}, Options{
-		ConfigParams:  map[string]any{"skip_phases": []any{"certs"}},
-		ConfigSources: map[string]string{"skip_phases": "InitConfiguration.skipPhases"},
-		Flags:         skipFlag("preflight"),
-	}))
+	// The flag overrides the lower layers (--config, --values), as kubeadm's
+	// overrides skipPhases: it is the same layer as --set.
+	values := filepath.Join(t.TempDir(), "v.yaml")
+	if err := os.WriteFile(values, []byte("skip_phases: [certs]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = mustRun(t, runFiles(t, map[string]string{"main.star": src}, Options{ValuesFile: values, Flags: skipFlag("preflight")}))
 	if d := cmp.Diff([]string{"certs", "certs/ca", "certs/apiserver", "kubeconfig", "kubeconfig/admin"}, ranPhases(r.plan)); d != "" {
 		t.Errorf("ran (-want +got):\n%s", d)
 	}
