@@ -329,6 +329,10 @@ func TestRecipeFlagCollision(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr.String(), want) {
 		t.Errorf("exit %d: %s\nwant %q", code, stderr, want)
 	}
+	a, _, stderr, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"phases", recipe}); code != 1 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("phases: exit %d: %s\nwant %q", code, stderr, want)
+	}
 	// A recipe that cannot be read: its flags are unknown, and the error says why.
 	if err := os.WriteFile(recipe, []byte("P = params(\n"), 0o644); err != nil {
 		t.Fatal(err)

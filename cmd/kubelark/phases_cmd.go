@@ -33,6 +33,9 @@ and no builtin is called.`,
 			if err != nil {
 				return err
 			}
+			if err := flagConflict(newRunCmd(a).cmd, args[0], d); err != nil {
+				return err
+			}
 			var b strings.Builder
 			writeDescription(&b, d)
 			_, err = a.stdout.Write([]byte(b.String()))

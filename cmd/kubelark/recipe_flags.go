@@ -96,14 +96,14 @@ func (c *cli) addRecipeFlags(ctx context.Context, args []string) error {
 		cmd.Long = strings.TrimRight(cmd.Long, "\n") + fmt.Sprintf("\n\nThe phases and flags of %s are not listed: %v", recipe, err)
 		return nil
 	}
+	if err := flagConflict(cmd, recipe, desc); err != nil {
+		return err
+	}
 	rc.recipeFlags = map[string]*recipeFlag{}
 	fl := cmd.Flags()
 	for _, p := range desc.Params {
 		if p.Flag == "" {
 			continue
-		}
-		if p.Flag == "help" || fl.Lookup(p.Flag) != nil {
-			return fmt.Errorf("recipe %s: parameter %s declares flag = %q, which is a built-in flag of 'kubelark %s'; give the parameter another flag in its param(..., flag = ...)", recipe, p.Name, p.Flag, cmd.Name())
 		}
 		f := &recipeFlag{param: p}
 		usage := strings.TrimSuffix(p.Doc, ".") + " (parameter " + p.Name
@@ -122,6 +122,16 @@ func (c *cli) addRecipeFlags(ctx context.Context, args []string) error {
 	var b strings.Builder
 	writeDescription(&b, desc)
 	cmd.Long = strings.TrimRight(cmd.Long, "\n") + "\n\n" + b.String()
+	return nil
+}
+
+// flagConflict refuses a recipe flag that is a built-in flag of cmd.
+func flagConflict(cmd *cobra.Command, recipe string, d *description) error {
+	for _, p := range d.Params {
+		if p.Flag != "" && (p.Flag == "help" || cmd.Flags().Lookup(p.Flag) != nil) {
+			return fmt.Errorf("recipe %s: parameter %s declares flag = %q, which is a built-in flag of 'kubelark %s'; give the parameter another flag in its param(..., flag = ...)", recipe, p.Name, p.Flag, cmd.Name())
+		}
+	}
 	return nil
 }
 
