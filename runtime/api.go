@@ -12,7 +12,7 @@ func RecipeAPI() []*Builtin {
 	api := []*Builtin{
 		{
 			Name:      "param",
-			Signature: `param(default, doc, type=None, choices=None, secret=False)`,
+			Signature: `param(default, doc, type=None, choices=None, secret=False, flag="", merge=False)`,
 			Doc:       "Declares one recipe parameter for params(). The type is inferred from default unless given; a None default needs an explicit type.",
 			Args: []Arg{
 				{Name: "default", Type: "any", Doc: "value used when no layer sets the parameter"},
@@ -20,6 +20,8 @@ func RecipeAPI() []*Builtin {
 				{Name: "type", Type: "string", Doc: `"string", "int", "bool", "list" or "dict"`},
 				{Name: "choices", Type: "list", Doc: "allowed values; anything else is an error naming the source"},
 				{Name: "secret", Type: "bool", Doc: "a token or key: redacted from the plan and from every printed line"},
+				{Name: "flag", Type: "string", Doc: `command-line flag the parameter answers to, without "--" (kubeadm's name, e.g. "pod-network-cidr"); same as --set name=value, listed by --help and 'kubelark phases'`},
+				{Name: "merge", Type: "bool", Doc: "list parameter with a flag: the flag's items are added to the configured list instead of replacing it"},
 			},
 			DryRun: "pure; same as a live run",
 			Fn:     paramBuiltin,
@@ -33,17 +35,32 @@ func RecipeAPI() []*Builtin {
 			Fn:        paramsBuiltin,
 		},
 		{
+			Name:      "phase_decl",
+			Signature: `phase_decl(name, doc, children=[])`,
+			Doc:       "Declares one phase and its sub-phases as data (nothing runs). A stdlib module exports its PHASE this way, children derived from the table that drives them; the recipe composes the declarations in phases(). Attributes name, doc, children.",
+			Args: []Arg{
+				{Name: "name", Type: "string", Doc: `one path segment, e.g. "ca"`},
+				{Name: "doc", Type: "string", Doc: "one line: what the phase does (kubeadm's phase help text)"},
+				{Name: "children", Type: "list of phase_decl", Doc: "sub-phases, in order"},
+			},
+			DryRun: "pure; same as a live run",
+			Fn:     phaseDeclBuiltin,
+		},
+		{
 			Name:      "phases",
-			Signature: `phases(paths)`,
-			Doc:       `Declares the phase tree, parents before children, e.g. ["preflight", "certs", "certs/ca"]. --phases and --skip-phases are checked against it at once.`,
-			Args:      []Arg{{Name: "paths", Type: "list of strings", Doc: "phase paths, slash-separated"}},
-			DryRun:    "same as a live run",
-			Fn:        phasesBuiltin,
+			Signature: `phases(tree, skip=[])`,
+			Doc:       `Declares the phase tree once: phase_decl values (or, in small recipes, slash paths with parents first, e.g. ["certs", "certs/ca"]). --phases and the skips are checked against it at once. 'kubelark phases RECIPE' and 'run RECIPE --help' list it without running anything: a recipe stops there when described.`,
+			Args: []Arg{
+				{Name: "tree", Type: "list", Doc: "phase_decl values, or phase paths"},
+				{Name: "skip", Type: "list of strings", Doc: "phases to skip with everything under them, e.g. P.skip_phases (kubeadm's --skip-phases / skipPhases)"},
+			},
+			DryRun: "same as a live run",
+			Fn:     phasesBuiltin,
 		},
 		{
 			Name:      "phase",
 			Signature: `phase(name, fn)`,
-			Doc:       "Runs fn() as phase name (relative to the enclosing phase) when --phases/--skip-phases select it; returns fn's result, or None when skipped. A phase that is an ancestor of a --phases selection runs, but only its selected children do.",
+			Doc:       "Runs fn() as phase name (relative to the enclosing phase) when --phases and phases(skip=...) select it; returns fn's result, or None when skipped. A phase that is an ancestor of a --phases selection runs, but only its selected children do.",
 			Args: []Arg{
 				{Name: "name", Type: "string", Doc: "declared phase name, relative to the enclosing phase"},
 				{Name: "fn", Type: "callable", Doc: "function of no arguments"},

@@ -39,19 +39,20 @@ type Options struct {
 	// file) are redacted from every line and the plan.
 	ConfigWarnings []string
 	ConfigSecrets  []string
-	// IgnorePreflightErrors (--ignore-preflight-errors) is merged into the
-	// recipe parameter ignore_preflight_errors, as kubeadm merges the flag
-	// with nodeRegistration.ignorePreflightErrors.
-	IgnorePreflightErrors []string
+	// Flags are the values of the recipe's own flags (param(...,
+	// flag = "pod-network-cidr")), as given on the command line. They
+	// enter with --set (kubeadm: flags override the config); see
+	// paramflags.go.
+	Flags []FlagValue
 
 	// DryRun and Root describe the host for the plan and the `run` struct;
 	// the Host itself is already built accordingly by the caller.
 	DryRun bool
 	Root   string
 
-	// Phases selects phases (--phases); SkipPhases removes them.
-	Phases     []string
-	SkipPhases []string
+	// Phases selects phases (--phases). Skipping is the recipe's own
+	// business: phases(tree, skip = P.skip_phases).
+	Phases []string
 
 	// Verbose is the -v level: 1 prints phase lines, 2 adds timings.
 	Verbose int

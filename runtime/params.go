@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -24,6 +25,15 @@ type paramDecl struct {
 	// and from every printed line. Declared by the recipe, not guessed from
 	// the name: etcd_external_key is a path, token is a secret.
 	secret bool
+	// flag is the command-line flag the parameter answers to (kubeadm's
+	// name, e.g. "pod-network-cidr"), "" for none. A recipe declares it so
+	// a fork keeps control of its command line; the value enters at the
+	// same layer as --set.
+	flag string
+	// merge (list parameters with a flag only): the flag's items are added
+	// to the value from the lower layers instead of replacing it, as
+	// kubeadm unions --ignore-preflight-errors with the config's list.
+	merge bool
 }
 
 var _ starlark.Value = (*paramDecl)(nil)
@@ -58,14 +68,15 @@ func typeOfValue(v starlark.Value) (string, error) {
 func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var def, typ, choices starlark.Value = starlark.None, starlark.None, starlark.None
 	var doc string
-	var secret bool
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret); err != nil {
+	var secret, merge bool
+	var flag string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret, "flag?", &flag, "merge?", &merge); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(doc) == "" {
 		return nil, fmt.Errorf("%s: doc is empty; say what the parameter means, operators read it in errors and docs", b.Name())
 	}
-	p := &paramDecl{def: def, doc: doc, secret: secret}
+	p := &paramDecl{def: def, doc: doc, secret: secret, flag: flag, merge: merge}
 	inferred, err := typeOfValue(def)
 	if err != nil {
 		return nil, fmt.Errorf("%s: default %s: %v", b.Name(), def, err)
@@ -86,6 +97,9 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		}
 	default:
 		return nil, fmt.Errorf("%s: type: got %s, want a string such as \"int\"", b.Name(), typ.Type())
+	}
+	if err := checkFlagDecl(b.Name(), p); err != nil {
+		return nil, err
 	}
 	if p.goDef, err = ToGo(def); err != nil {
 		return nil, fmt.Errorf("%s: default%s", b.Name(), errSuffix(err))
@@ -155,6 +169,9 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		if err := s.checkPhaseFlags(); err != nil {
 			return nil, inputErr(err)
 		}
+		if s.describe {
+			return nil, s.stopDescribing()
+		}
 	}
 
 	fields := make(starlark.StringDict, len(values))
@@ -173,9 +190,25 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		}
 	}
 	s.env.Plan().Params = recorded
+	s.paramValues = fields
 	st := starlarkstruct.FromStringDict(starlark.String("params"), fields)
 	st.Freeze()
 	return st, nil
+}
+
+// flagName is what a recipe may declare as a parameter's flag: kubeadm's
+// style, lower-case words joined by '-', written without the leading "--".
+var flagName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// checkFlagDecl validates flag= and merge= of one param().
+func checkFlagDecl(fn string, p *paramDecl) error {
+	if p.flag != "" && !flagName.MatchString(p.flag) {
+		return fmt.Errorf("%s: flag %q is not a flag name; write lower-case words joined by '-', without the leading --, e.g. flag = \"pod-network-cidr\"", fn, p.flag)
+	}
+	if p.merge && (p.flag == "" || p.typ != "list") {
+		return fmt.Errorf("%s: merge = True needs a list parameter with a flag (it unions the flag's items with the configured list); got type %q, flag %q", fn, p.typ, p.flag)
+	}
+	return nil
 }
 
 // registerSecretValues registers every string inside a secret parameter's

@@ -130,25 +130,12 @@ func TestParamsErrors(t *testing.T) {
 			ConfigDocs: configDocs(map[string]any{"bind_port": "x"},
 				map[string]string{"bind_port": "InitConfiguration.localAPIEndpoint.bindPort"}),
 		}, []string{"--config: kubeadm field InitConfiguration.localAPIEndpoint.bindPort: parameter bind_port is an int, got string"}},
-		{"ignore all with others", Options{IgnorePreflightErrors: []string{"all", "Swap"}}, []string{`"all" ignores every check`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runFiles(t, map[string]string{"main.star": paramsRecipe}, tc.opts)
 			wantErr(t, r.err, tc.want...)
 		})
 	}
-}
-
-func TestIgnorePreflightErrorsMerged(t *testing.T) {
-	r := mustRun(t, runFiles(t, map[string]string{"main.star": paramsRecipe + "info('ignore=%r' % cfg.ignore_preflight_errors)\n"}, Options{
-		Set:                   []string{"ignore_preflight_errors=NumCPU,swap"},
-		IgnorePreflightErrors: []string{"Swap", "Mem"},
-	}))
-	if !strings.Contains(r.out, `ignore=["numcpu", "swap", "mem"]`) {
-		t.Errorf("output:\n%s", r.out)
-	}
-	r = runFiles(t, map[string]string{"main.star": `params(a = param(1, "a"))`}, Options{IgnorePreflightErrors: []string{"all"}})
-	wantErr(t, r.err, "does not declare a list parameter ignore_preflight_errors")
 }
 
 func TestParamDeclarationErrors(t *testing.T) {

@@ -12,14 +12,22 @@ import (
 )
 
 // resolveParams layers the parameter values: default <- --config (as
-// the recipe's config mapping made it) <- --values <- --set, then merges
-// --ignore-preflight-errors. Each value is checked against the declared
-// type where it enters, so the error names the layer the operator must fix.
+// the recipe's config mapping made it) <- --values <- --set and the
+// recipe's own flags (paramflags.go). Each value is checked against the
+// declared type where it enters, so the error names the layer the operator
+// must fix.
 func (s *runState) resolveParams(config *ConfigMapping) (map[string]any, error) {
 	o := s.opts
 	vals := make(map[string]any, len(s.decls))
 	for name, d := range s.decls {
 		vals[name] = d.goDef
+	}
+	if err := s.indexFlags(); err != nil {
+		return nil, err
+	}
+	if s.describe {
+		// Describing lists the declarations; no input is read.
+		return vals, nil
 	}
 
 	// --config: values the recipe's mapping made of the kubeadm documents.
@@ -92,47 +100,10 @@ func (s *runState) resolveParams(config *ConfigMapping) (map[string]any, error) 
 		vals[name] = v
 	}
 
-	if len(o.IgnorePreflightErrors) > 0 {
-		merged, err := s.mergeIgnoreErrors(vals)
-		if err != nil {
-			return nil, err
-		}
-		vals["ignore_preflight_errors"] = merged
+	if err := s.applyFlags(vals); err != nil {
+		return nil, err
 	}
 	return vals, nil
-}
-
-// mergeIgnoreErrors unions the flag with the parameter, lower-cased and
-// de-duplicated, and refuses "all" next to other names, as kubeadm does.
-func (s *runState) mergeIgnoreErrors(vals map[string]any) ([]any, error) {
-	d, ok := s.decls["ignore_preflight_errors"]
-	if !ok || d.typ != "list" {
-		return nil, fmt.Errorf("--ignore-preflight-errors: recipe %s does not declare a list parameter ignore_preflight_errors, so it cannot honour the flag", s.opts.Recipe)
-	}
-	var merged []any
-	seen := map[string]bool{}
-	prev, _ := vals["ignore_preflight_errors"].([]any)
-	for _, x := range prev {
-		if str, ok := x.(string); ok {
-			item := strings.ToLower(strings.TrimSpace(str))
-			if item != "" && !seen[item] {
-				seen[item] = true
-				merged = append(merged, item)
-			}
-		}
-	}
-	for _, item := range s.opts.IgnorePreflightErrors {
-		item = strings.ToLower(strings.TrimSpace(item))
-		if item == "" || seen[item] {
-			continue
-		}
-		seen[item] = true
-		merged = append(merged, item)
-	}
-	if seen["all"] && len(merged) > 1 {
-		return nil, fmt.Errorf("--ignore-preflight-errors: \"all\" ignores every check; do not list it with other names (%s)", show(merged))
-	}
-	return merged, nil
 }
 
 // unknownParam describes a key the recipe does not declare.

@@ -8,80 +8,96 @@ import (
 	"go.starlark.net/starlark"
 )
 
+// phasesBuiltin is phases(tree, skip = []): it declares the recipe's
+// phase tree once (phase_decl values, or bare path strings) and the phases
+// to skip, and checks --phases and the skips against it before any phase
+// runs. Skipping is the recipe's to wire (kubeadm's --skip-phases flag and
+// skipPhases config field are its parameter skip_phases).
 func phasesBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	s, err := stateFrom(thread, b)
 	if err != nil {
 		return nil, err
 	}
 	var list *starlark.List
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &list); err != nil {
+	var skip starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "tree", &list, "skip?", &skip); err != nil {
 		return nil, err
 	}
 	if s.phaseKnown != nil {
 		return nil, fmt.Errorf("%s: called twice; declare the whole phase tree in one phases() call", b.Name())
 	}
-	known := map[string]bool{}
-	var paths []string
-	for i := 0; i < list.Len(); i++ {
-		p, ok := starlark.AsString(list.Index(i))
-		if !ok {
-			return nil, fmt.Errorf("%s: [%d]: got %s, want a phase path string", b.Name(), i, list.Index(i).Type())
-		}
-		if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
-			return nil, fmt.Errorf("%s: %q is not a phase path; write names separated by /, e.g. \"certs/ca\"", b.Name(), p)
-		}
-		if known[p] {
-			return nil, fmt.Errorf("%s: %q is declared twice", b.Name(), p)
-		}
-		if parent, _, nested := cutLast(p); nested && !known[parent] {
-			return nil, fmt.Errorf("%s: %q comes before its parent %q; list parents first", b.Name(), p, parent)
-		}
-		known[p] = true
-		paths = append(paths, p)
+	tree, err := flattenPhases(b.Name(), list)
+	if err != nil {
+		return nil, err
 	}
-	s.phaseList, s.phaseKnown = paths, known
+	skips, err := s.skipList(b.Name(), skip)
+	if err != nil {
+		return nil, err
+	}
+	s.phaseTree, s.phaseList, s.phaseKnown = tree, nil, map[string]bool{}
+	for _, p := range tree {
+		s.phaseList = append(s.phaseList, p.Path)
+		s.phaseKnown[p.Path] = true
+	}
+	s.skip = skips
 	if err := s.checkPhaseFlags(); err != nil {
 		return nil, inputErr(err)
+	}
+	if s.describe && s.paramsCalled {
+		return nil, s.stopDescribing()
 	}
 	return starlark.None, nil
 }
 
-// cutLast splits "a/b/c" into "a/b", "c".
-func cutLast(p string) (string, string, bool) {
-	i := strings.LastIndex(p, "/")
-	if i < 0 {
-		return "", p, false
+// skipList reads phases(skip=...) and names where it came from for
+// messages: the parameter whose value it is, and that parameter's flag
+// when the flag set it ("--skip-phases certs/ca: unknown phase").
+func (s *runState) skipList(fn string, skip starlark.Value) (*skipSet, error) {
+	if skip == starlark.None {
+		return &skipSet{}, nil
 	}
-	return p[:i], p[i+1:], true
+	v, err := ToGo(skip)
+	l, ok := v.([]any)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("%s: skip: got %s, want a list of phase paths such as [\"addon/kube-proxy\"]", fn, skip.Type())
+	}
+	set := &skipSet{src: fn + "(skip=...)"}
+	for i, x := range l {
+		str, ok := x.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s: skip[%d]: got %s, want a phase path string", fn, i, KindOf(x))
+		}
+		set.names = append(set.names, str)
+	}
+	// The list is a parameter's when it is that field of params()'s
+	// (frozen) struct itself, as in skip = P.skip_phases.
+	for _, name := range s.declaredNames() {
+		if pl, ok := s.paramValues[name].(*starlark.List); ok && starlark.Value(pl) == skip {
+			set.param, set.src = name, "parameter "+name
+			if f, ok := s.flagSet[name]; ok {
+				set.src = "--" + f
+			}
+			break
+		}
+	}
+	return set, nil
 }
 
-// skips is the effective --skip-phases: the flag, else the recipe
-// parameter skip_phases (kubeadm's skipPhases config field), as kubeadm
-// lets the flag override the config.
-func (s *runState) skips() ([]string, string) {
-	if len(s.opts.SkipPhases) > 0 {
-		return s.opts.SkipPhases, "--skip-phases"
-	}
-	if l, ok := s.values["skip_phases"].([]any); ok && len(l) > 0 {
-		out := make([]string, 0, len(l))
-		for _, x := range l {
-			if str, ok := x.(string); ok {
-				out = append(out, str)
-			}
-		}
-		return out, "parameter skip_phases"
-	}
-	return nil, ""
+// skipSet is the effective list of skipped phases, and its source.
+type skipSet struct {
+	names []string
+	// src names where the list came from in messages; param is the
+	// parameter it is the value of ("" when the recipe computed it).
+	src, param string
 }
 
 // checkPhaseFlags validates --phases and the skips against the declared
 // tree, before any phase runs.
 func (s *runState) checkPhaseFlags() error {
-	skips, skipSrc := s.skips()
 	for _, set := range []struct {
 		src   string
 		names []string
-	}{{"--phases", s.opts.Phases}, {skipSrc, skips}} {
+	}{{"--phases", s.opts.Phases}, {s.skip.src, s.skip.names}} {
 		for _, n := range set.names {
 			if !s.phaseKnown[n] {
 				return fmt.Errorf("%s %s: unknown phase%s; recipe %s has phases: %s",
@@ -97,10 +113,9 @@ func (s *runState) checkPhaseFlags() error {
 // (so the ancestor's function runs and reaches X), like kubeadm's
 // `init phase`. A skip removes a path and everything under it.
 func (s *runState) selected(path string) (bool, string) {
-	skips, skipSrc := s.skips()
-	for _, sk := range skips {
+	for _, sk := range s.skip.names {
 		if path == sk || strings.HasPrefix(path, sk+"/") {
-			return false, "skipped by " + skipSrc + " " + sk
+			return false, "skipped by " + s.skip.src + " " + sk
 		}
 	}
 	if len(s.opts.Phases) == 0 {
@@ -126,6 +141,10 @@ func phaseBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	}
 	if s.phaseKnown == nil {
 		return nil, fmt.Errorf("%s: %q: no phases declared; call phases([...]) with the phase tree first", b.Name(), name)
+	}
+	if s.describe {
+		// Describing ends before the first phase: nothing runs.
+		return nil, s.stopDescribing()
 	}
 	parent := s.env.Phase()
 	path := name

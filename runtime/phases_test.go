@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -8,7 +10,8 @@ import (
 )
 
 const phasesRecipe = `
-phases(["preflight", "certs", "certs/ca", "certs/apiserver", "kubeconfig", "kubeconfig/admin"])
+P = params(skip_phases = param([], "phases to skip", flag = "skip-phases"))
+phases(["preflight", "certs", "certs/ca", "certs/apiserver", "kubeconfig", "kubeconfig/admin"], skip = P.skip_phases)
 
 def certs():
     touch("/certs/begin")
@@ -83,7 +86,7 @@ func TestPhaseSelection(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := mustRun(t, runFiles(t, map[string]string{"main.star": phasesRecipe}, Options{Phases: tc.phases, SkipPhases: tc.skips, Verbose: 1}))
+			r := mustRun(t, runFiles(t, map[string]string{"main.star": phasesRecipe}, Options{Phases: tc.phases, Flags: skipFlag(tc.skips...), Verbose: 1}))
 			if d := cmp.Diff(tc.wantRan, ranPhases(r.plan)); d != "" {
 				t.Errorf("ran phases (-want +got):\n%s", d)
 			}
@@ -99,7 +102,7 @@ func TestPhaseReturnsResultOrNone(t *testing.T) {
 	if !strings.Contains(r.out, `[kubelark] certs returned "certs done"`) {
 		t.Errorf("output:\n%s", r.out)
 	}
-	r = mustRun(t, runFiles(t, map[string]string{"main.star": phasesRecipe}, Options{SkipPhases: []string{"certs"}, Verbose: 1}))
+	r = mustRun(t, runFiles(t, map[string]string{"main.star": phasesRecipe}, Options{Flags: skipFlag("certs"), Verbose: 1}))
 	if !strings.Contains(r.out, "certs returned None") || !strings.Contains(r.out, "[phase] certs: skipped by --skip-phases certs") {
 		t.Errorf("output:\n%s", r.out)
 	}
@@ -122,7 +125,7 @@ func TestPhaseUnknownFlags(t *testing.T) {
 		want []string
 	}{
 		{Options{Phases: []string{"cert"}}, []string{`--phases cert: unknown phase (did you mean "certs"?)`, "has phases: preflight, certs, certs/ca"}},
-		{Options{SkipPhases: []string{"certs/sa"}}, []string{"--skip-phases certs/sa: unknown phase"}},
+		{Options{Flags: skipFlag("certs/sa")}, []string{"--skip-phases certs/sa: unknown phase"}},
 	} {
 		r := runFiles(t, map[string]string{"main.star": src}, tc.opts)
 		wantErr(t, r.err, tc.want...)
@@ -135,19 +138,35 @@ func TestPhaseUnknownFlags(t *testing.T) {
 	}
 }
 
+// skipFlag is --skip-phases with the given phases, as cmd/kubelark passes it.
+func skipFlag(names ...string) []FlagValue {
+	if len(names) == 0 {
+		return nil
+	}
+	return []FlagValue{{Name: "skip-phases", Values: []string{strings.Join(names, ",")}}}
+}
+
 func TestSkipPhasesParam(t *testing.T) {
-	src := `cfg = params(skip_phases = param([], "phases to skip"))` + "\n" + phasesRecipe
+	src := phasesRecipe
 	r := mustRun(t, runFiles(t, map[string]string{"main.star": src}, Options{Set: []string{"skip_phases=certs,kubeconfig"}}))
 	if d := cmp.Diff([]string{"preflight"}, ranPhases(r.plan)); d != "" {
 		t.Errorf("ran (-want +got):\n%s", d)
 	}
-	// The flag overrides the parameter, as in kubeadm.
-	r = mustRun(t, runFiles(t, map[string]string{"main.star": src}, Options{Set: []string{"skip_phases=certs"}, SkipPhases: []string{"preflight"}}))
+	// The flag overrides the lower layers (--config, --values), as kubeadm's
+	// overrides skipPhases: it is the same layer as --set.
+	values := filepath.Join(t.TempDir(), "v.yaml")
+	if err := os.WriteFile(values, []byte("skip_phases: [certs]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = mustRun(t, runFiles(t, map[string]string{"main.star": src}, Options{ValuesFile: values, Flags: skipFlag("preflight")}))
 	if d := cmp.Diff([]string{"certs", "certs/ca", "certs/apiserver", "kubeconfig", "kubeconfig/admin"}, ranPhases(r.plan)); d != "" {
 		t.Errorf("ran (-want +got):\n%s", d)
 	}
 	r = runFiles(t, map[string]string{"main.star": src}, Options{Set: []string{"skip_phases=bogus"}})
 	wantErr(t, r.err, "parameter skip_phases bogus: unknown phase")
+	// A skip list the recipe computes is named by the call.
+	r = runFiles(t, map[string]string{"main.star": `phases(["a"], skip = ["b"])`}, Options{})
+	wantErr(t, r.err, "phases(skip=...) b: unknown phase")
 }
 
 func TestPhaseDeclarationErrors(t *testing.T) {

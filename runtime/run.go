@@ -23,9 +23,24 @@ type runState struct {
 	paramsCalled bool
 	decls        map[string]*paramDecl
 	values       map[string]any // resolved, plain Go values
+	// paramValues are the fields of the struct params() returned.
+	paramValues starlark.StringDict
 
+	// flagParam maps each declared flag to its parameter; flagSet the
+	// parameters that a flag set in this run (param -> flag).
+	flagParam map[string]string
+	flagSet   map[string]string
+
+	phaseTree  []PhaseInfo
 	phaseList  []string
 	phaseKnown map[string]bool
+	skip       *skipSet
+
+	// describe: Describe, not Run. params() yields the defaults and the
+	// run stops once the declarations are made (describe.go); stopped
+	// says it got there.
+	describe bool
+	stopped  bool
 }
 
 func stateFrom(thread *starlark.Thread, b *starlark.Builtin) (*runState, error) {
@@ -61,27 +76,43 @@ func Run(ctx context.Context, opts Options) (plan *Plan, err error) {
 		}
 	}()
 
-	recipes, mainFile, err := resolveRecipe(&opts)
-	if err != nil {
+	st := &runState{opts: &opts, env: env}
+	info := runInfo{DryRun: opts.DryRun, Live: opts.Host.Live(), Root: opts.Root, Recipe: opts.Recipe}
+	if err := execRecipe(ctx, st, opts.Registry, info); err != nil {
 		return plan, err
+	}
+	if err := st.checkUsed(); err != nil {
+		return plan, err
+	}
+	if len(plan.WouldStop) > 0 {
+		return plan, &DryRunStopError{Stops: plan.WouldStop}
+	}
+	return plan, nil
+}
+
+// execRecipe loads and executes the main recipe on one thread carrying
+// st, with the builtins of reg; Run and Describe differ only in st and reg.
+func execRecipe(ctx context.Context, st *runState, reg *Registry, info runInfo) error {
+	recipes, mainFile, err := resolveRecipe(st.opts)
+	if err != nil {
+		return err
 	}
 	defer recipes.close()
-	stdlib, err := stdlibTree(&opts)
+	stdlib, err := stdlibTree(st.opts)
 	if err != nil {
-		return plan, err
+		return err
 	}
 	defer stdlib.close()
-	pre, err := predeclared(opts.Registry, runInfo{
-		DryRun: opts.DryRun, Live: opts.Host.Live(), Root: opts.Root, Recipe: opts.Recipe,
-	})
+	pre, err := predeclared(reg, info)
 	if err != nil {
-		return plan, err
+		return err
 	}
 
-	for _, w := range opts.ConfigWarnings {
+	env := st.env
+	for _, w := range st.opts.ConfigWarnings {
 		env.Warnf("--config: %s", w)
 	}
-	st := &runState{opts: &opts, env: env, mainFile: recipes.display(mainFile)}
+	st.mainFile = recipes.display(mainFile)
 	thread := &starlark.Thread{
 		Name:  "kubelark",
 		Print: func(_ *starlark.Thread, msg string) { env.Infof("%s", msg) },
@@ -91,7 +122,7 @@ func Run(ctx context.Context, opts Options) (plan *Plan, err error) {
 	ld := newLoader(recipes, stdlib, pre)
 	thread.Load = ld.load
 
-	maxSteps := opts.MaxSteps
+	maxSteps := st.opts.MaxSteps
 	if maxSteps == 0 {
 		maxSteps = DefaultMaxSteps
 	}
@@ -100,7 +131,7 @@ func Run(ctx context.Context, opts Options) (plan *Plan, err error) {
 		th.Cancel(fmt.Sprintf("the run exceeded %d Starlark execution steps (a runaway loop?); raise the limit with --max-steps if the recipe really needs more", maxSteps))
 	}
 	if err := ctx.Err(); err != nil {
-		return plan, fmt.Errorf("interrupted before the recipe started: %w", context.Cause(ctx))
+		return fmt.Errorf("interrupted before the recipe started: %w", context.Cause(ctx))
 	}
 	done := make(chan struct{})
 	defer close(done)
@@ -113,15 +144,9 @@ func Run(ctx context.Context, opts Options) (plan *Plan, err error) {
 	}()
 
 	if _, err := ld.exec(thread, recipes, mainFile); err != nil {
-		return plan, recipeError(opts.Recipe, err, opts.Verbose >= 1)
+		return recipeError(st.opts.Recipe, err, st.opts.Verbose >= 1)
 	}
-	if err := st.checkUsed(); err != nil {
-		return plan, err
-	}
-	if len(plan.WouldStop) > 0 {
-		return plan, &DryRunStopError{Stops: plan.WouldStop}
-	}
-	return plan, nil
+	return nil
 }
 
 // DryRunStopError is the result of a dry run that planned everything but
@@ -147,12 +172,12 @@ func (s *runState) checkUsed() error {
 			return fmt.Errorf("--values %s: recipe %s declares no parameters (it never calls params())", o.ValuesFile, o.Recipe)
 		case o.ConfigDocs != nil:
 			return fmt.Errorf("--config: recipe %s declares no parameters (it never calls params()), so the config cannot apply", o.Recipe)
-		case len(o.IgnorePreflightErrors) > 0:
-			return fmt.Errorf("--ignore-preflight-errors: recipe %s declares no parameters (it never calls params())", o.Recipe)
+		case len(o.Flags) > 0:
+			return fmt.Errorf("--%s: recipe %s declares no parameters (it never calls params())", o.Flags[0].Name, o.Recipe)
 		}
 	}
-	if s.phaseKnown == nil && (len(o.Phases) > 0 || len(o.SkipPhases) > 0) {
-		return fmt.Errorf("--phases/--skip-phases: recipe %s declares no phases (it never calls phases())", o.Recipe)
+	if s.phaseKnown == nil && len(o.Phases) > 0 {
+		return fmt.Errorf("--phases: recipe %s declares no phases (it never calls phases())", o.Recipe)
 	}
 	return nil
 }

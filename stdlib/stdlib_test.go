@@ -19,7 +19,7 @@ import (
 // a typo that would only fail at run time, in the middle of a phase.
 var contractNames = []string{
 	// recipe-level API
-	"param", "params", "phases", "phase", "info", "warn", "output", "with_prefix", "run", "struct", "json", "yaml", "fail",
+	"param", "params", "phase_decl", "phases", "phase", "info", "warn", "output", "with_prefix", "run", "struct", "json", "yaml", "fail",
 	// builtins
 	"gen_cert", "gen_key_pair", "write_kubeconfig", "ca_cert_hash", "static_pod", "write_file", "mkdir",
 	"read_file", "path_exists", "component_config", "net", "hostname", "default_ip", "proxy_env",

@@ -16,9 +16,9 @@ func newBuiltinsCmd(a *app) *cobra.Command {
 		Use:   "builtins [NAME...]",
 		Short: "Print the reference of every builtin a recipe can call",
 		Long: `Print the reference of the recipe environment: the runtime's recipe API
-(param, params, phases, phase, info, warn, output, run, struct, json, yaml)
-and every builtin, with signature, arguments, and what happens under
---dry-run. The text comes from the same registry the interpreter uses.`,
+(param, params, phase_decl, phases, phase, info, warn, output, run, struct,
+json, yaml) and every builtin, with signature, arguments, and what happens
+under --dry-run. The text comes from the same registry the interpreter uses.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			api, bs := runtime.RecipeAPI(), a.registry().All()
 			if len(args) > 0 {

@@ -12,6 +12,8 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kubelark/kubelark/runtime"
 	"github.com/kubelark/kubelark/runtime/host"
 )
@@ -54,7 +56,7 @@ func TestBuiltinsCommand(t *testing.T) {
 	if code := execute(context.Background(), a, []string{"builtins"}); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"Recipe API (runtime)", "param(default, doc, type=None, choices=None, secret=False)", "yaml.decode_all(s)",
+	for _, want := range []string{"Recipe API (runtime)", `param(default, doc, type=None, choices=None, secret=False, flag="", merge=False)`, "phase_decl(name, doc, children=[])", "yaml.decode_all(s)",
 		"Builtins\n========", "net.is_ip(s)", "      s (string): text | to test", "    Dry run: pure"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("text reference lacks %q", want)
@@ -111,7 +113,7 @@ func TestRecipesCommands(t *testing.T) {
 	if code := execute(context.Background(), a, []string{"recipes", "show", "hello"}); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if !strings.Contains(stdout.String(), `phases(["greet"])`) {
+	if !strings.Contains(stdout.String(), `phases([phase_decl("greet"`) {
 		t.Errorf("show:\n%s", stdout)
 	}
 	a, stdout, _, _ = testApp(t)
@@ -217,7 +219,10 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", "hello", "-o", "yaml"}, "-o yaml: unknown output format"},
 		{[]string{"run", "hello", "--set", "nmae=x"}, `unknown parameter "nmae" (did you mean "name"?)`},
 		{[]string{"run", "hello", "--phases", "gret"}, `--phases gret: unknown phase (did you mean "greet"?)`},
-		{[]string{"run", "hello", "--ignore-preflight-errors", "all,Swap"}, `"all" ignores every check`},
+		{[]string{"run", "hello", "--ignore-preflight-errors", "all"}, "unknown flag: --ignore-preflight-errors"},
+		{[]string{"run", "hello", "--skip-phases", "gret"}, `--skip-phases gret: unknown phase (did you mean "greet"?)`},
+		{[]string{"run", "hello", "--name", "a", "--set", "name=b"}, "--name and --set name=... both set parameter name; give it once"},
+		{[]string{"hello", "extra"}, `unknown command "extra" for "kubelark hello"`},
 		{[]string{"run", "hello", "--config", "/nonexistent/c.yaml"}, "--config /nonexistent/c.yaml: open /nonexistent/c.yaml: no such file"},
 		{[]string{"run", "nosuch"}, `recipe "nosuch": no such file, and no embedded recipe of that name (embedded: hello)`},
 		{[]string{"run", "hello", "--max-steps", "10"}, "exceeded 10 Starlark execution steps"},
@@ -287,3 +292,165 @@ func TestVerbosityLevels(t *testing.T) {
 		}
 	}
 }
+
+func TestRecipeFlags(t *testing.T) {
+	// A recipe flag is --set of its parameter; the alias runs the same.
+	for _, args := range [][]string{
+		{"run", "hello", "--name", "flag", "--dry-run"},
+		{"run", "--name", "flag", "hello", "--dry-run"},
+		{"run", "--dry-run", "-o", "text", "hello", "--name=flag"},
+		{"hello", "--name", "flag", "--dry-run"},
+	} {
+		a, stdout, stderr, _ := testApp(t)
+		if code := execute(context.Background(), a, args); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		if !strings.Contains(stdout.String(), "[greet] hello, flag") {
+			t.Errorf("%v: output:\n%s", args, stdout)
+		}
+	}
+	a, stdout, stderr, _ := testApp(t)
+	if code := execute(context.Background(), a, []string{"hello", "--skip-phases", "greet", "-v"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout.String(), "[phase] greet: skipped by --skip-phases greet") {
+		t.Errorf("output:\n%s", stdout)
+	}
+}
+
+func TestRecipeFlagCollision(t *testing.T) {
+	dir := t.TempDir()
+	recipe := filepath.Join(dir, "bad.star")
+	if err := os.WriteFile(recipe, []byte(`P = params(dry = param(False, "Pretend.", flag = "dry-run"))`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, _, stderr, _ := testApp(t)
+	code := execute(context.Background(), a, []string{"run", recipe})
+	want := `parameter dry declares flag = "dry-run", which is a built-in flag of 'kubelark run'; give the parameter another flag`
+	if code != 1 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("exit %d: %s\nwant %q", code, stderr, want)
+	}
+	a, _, stderr, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"phases", recipe}); code != 1 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("phases: exit %d: %s\nwant %q", code, stderr, want)
+	}
+	// A recipe that cannot be read: its flags are unknown, and the error says why.
+	if err := os.WriteFile(recipe, []byte("P = params(\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, _, stderr, _ = testApp(t)
+	code = execute(context.Background(), a, []string{"run", recipe, "--name", "x"})
+	if code != 1 || !strings.Contains(stderr.String(), "unknown flag: --name (the recipe's own flags are unknown because it could not be read:") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
+func TestAliases(t *testing.T) {
+	a, stdout, _, _ := testApp(t)
+	a.recipes = fstest.MapFS{
+		"init.star":          {Data: []byte("\"\"\"kubeadm init, as a recipe.\"\"\"\ninfo(\"init ran\")\n")},
+		"run.star":           {Data: []byte("info(\"shadowed by the run command\")\n")},
+		"examples/site.star": {Data: []byte("info(\"nested recipes get no alias\")\n")},
+	}
+	if code := execute(context.Background(), a, []string{"--help"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	help := stdout.String()
+	if !strings.Contains(help, "Embedded recipes (each the same as 'kubelark run NAME'):\n  init        kubeadm init, as a recipe (= kubelark run init)") || strings.Contains(help, "site") {
+		t.Errorf("help:\n%s", help)
+	}
+	a2, stdout, stderr, _ := testApp(t)
+	a2.recipes = a.recipes
+	if code := execute(context.Background(), a2, []string{"init", "--dry-run"}); code != 0 || !strings.Contains(stdout.String(), "init ran") {
+		t.Errorf("exit %d: %s%s", code, stdout, stderr)
+	}
+}
+
+func TestPhasesCommand(t *testing.T) {
+	a, stdout, stderr, _ := testApp(t)
+	if code := execute(context.Background(), a, []string{"phases", "hello"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := `Phases of hello (run some with --phases, skip with --skip-phases):
+
+  greet  Print the greeting
+
+Parameters of hello (--set NAME=VALUE or the flag; --config and --values set them too):
+
+  name (string, default "world", flag --name)
+      Who to greet.
+  skip_phases (list, default [], flag --skip-phases)
+      Phases to skip.
+`
+	if d := cmp.Diff(want, stdout.String()); d != "" {
+		t.Errorf("phases hello (-want +got):\n%s", d)
+	}
+	// The same text is in the recipe's --help, with its flags.
+	a, stdout, _, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"run", "hello", "--help"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, w := range []string{"  greet  Print the greeting", "--name string", "Who to greet (parameter name)", `(default "world")`} {
+		if !strings.Contains(stdout.String(), w) {
+			t.Errorf("run hello --help lacks %q:\n%s", w, stdout)
+		}
+	}
+	a, stdout, _, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"run", "--help", "hello"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, w := range []string{"  greet  Print the greeting", "--name string"} {
+		if !strings.Contains(stdout.String(), w) {
+			t.Errorf("run hello --help lacks %q:\n%s", w, stdout)
+		}
+	}
+}
+
+// Listing a recipe runs none of its phases: this one would fail in its
+// first phase and write in its second.
+func TestPhasesCommandRunsNothing(t *testing.T) {
+	dir := t.TempDir()
+	recipe := filepath.Join(dir, "r.star")
+	src := `P = params(x = param(1, "x", flag = "x"))
+phases([phase_decl("a", "fails"), phase_decl("b", "calls a builtin")])
+phase("a", lambda: fail("phase a ran"))
+phase("b", lambda: net.is_ip("10.0.0.1"))
+`
+	if err := os.WriteFile(recipe, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, stdout, stderr, seen := testApp(t)
+	if code := execute(context.Background(), a, []string{"phases", recipe}); code != 0 || !strings.Contains(stdout.String(), "  a  fails\n  b  calls a builtin") {
+		t.Errorf("exit %d: %s%s", code, stdout, stderr)
+	}
+	if len(*seen) != 0 {
+		t.Errorf("a host was built: %+v", *seen)
+	}
+	a, stdout, stderr, _ = testApp(t)
+	if code := execute(context.Background(), a, []string{"run", recipe, "--help"}); code != 0 || !strings.Contains(stdout.String(), "--x int") {
+		t.Errorf("exit %d: %s%s", code, stdout, stderr)
+	}
+}
+
+func TestCompletePhases(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{cobraComplete, "run", "hello", "--phases", ""}, "greet\tPrint the greeting\n"},
+		{[]string{cobraComplete, "hello", "--skip-phases", "gr"}, "greet\tPrint the greeting\n"},
+		{[]string{cobraComplete, "hello", "--phases", "greet,g"}, "greet,greet\tPrint the greeting\n"},
+		{[]string{cobraComplete, "hello", "--na"}, "--name\tWho to greet (parameter name)\n"},
+		{[]string{cobraComplete, "run", "hel"}, "hello\n"},
+	} {
+		a, stdout, stderr, _ := testApp(t)
+		if code := execute(context.Background(), a, tc.args); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, stderr)
+		}
+		if !strings.HasPrefix(stdout.String(), tc.want) {
+			t.Errorf("%v: completions:\n%s\nwant prefix %q", tc.args, stdout, tc.want)
+		}
+	}
+}
+
+const cobraComplete = "__complete"

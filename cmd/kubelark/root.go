@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -46,16 +47,31 @@ func execute(ctx context.Context, a *app, args []string) (code int) {
 			code = 2
 		}
 	}()
-	root := newRootCmd(a)
-	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
+	c := newCLI(a)
+	c.root.SetArgs(args)
+	if err := c.addRecipeFlags(ctx, args); err != nil {
+		fmt.Fprintf(a.stderr, "error: %v\n", err)
+		return 1
+	}
+	if err := c.root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(a.stderr, "error: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func newRootCmd(a *app) *cobra.Command {
+// cli is the command tree of one execution, and the commands in it that
+// run a recipe (their recipe flags are added per command line).
+type cli struct {
+	app  *app
+	root *cobra.Command
+	runs map[*cobra.Command]*runCommand
+}
+
+// recipesGroup groups the recipe aliases in the root's help.
+const recipesGroup = "recipes"
+
+func newCLI(a *app) *cli {
 	root := &cobra.Command{
 		Use:   "kubelark",
 		Short: "kubeadm's workflows as Starlark recipes",
@@ -73,6 +89,43 @@ embedded, and can be exported, read and forked without rebuilding.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())
 	})
-	root.AddCommand(newRunCmd(a), newBuiltinsCmd(a), newRecipesCmd(a), newVersionCmd(a))
-	return root
+	c := &cli{app: a, root: root, runs: map[*cobra.Command]*runCommand{}}
+	run := newRunCmd(a)
+	c.runs[run.cmd] = run
+	root.AddCommand(run.cmd, newPhasesCmd(a), newBuiltinsCmd(a), newRecipesCmd(a), newVersionCmd(a))
+	root.AddGroup(&cobra.Group{ID: recipesGroup, Title: "Embedded recipes (each the same as 'kubelark run NAME'):"})
+	for _, rc := range aliasCmds(a, root) {
+		c.runs[rc.cmd] = rc
+		root.AddCommand(rc.cmd)
+	}
+	for _, rc := range c.runs {
+		rc.cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+			if rc.describeErr != nil {
+				err = fmt.Errorf("%w (the recipe's own flags are unknown because it could not be read: %v)", err, rc.describeErr)
+			}
+			return fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())
+		})
+	}
+	return c
+}
+
+// aliasCmds are `kubelark NAME` for every top-level embedded recipe (init
+// today; join and reset when their recipes land), unless NAME is already
+// a command.
+func aliasCmds(a *app, root *cobra.Command) []*runCommand {
+	var out []*runCommand
+	for _, name := range runtime.EmbeddedRecipes(a.recipes) {
+		if strings.Contains(name, "/") || name == "help" || name == "completion" {
+			continue
+		}
+		if c, _, err := root.Find([]string{name}); err == nil && c != root {
+			continue
+		}
+		src, err := fs.ReadFile(a.recipes, name+".star")
+		if err != nil {
+			continue
+		}
+		out = append(out, newAliasCmd(a, name, summary(name+".star", src)))
+	}
+	return out
 }

@@ -3,13 +3,16 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kubelark/kubelark/runtime"
 )
 
-// runFlags are the flags of `kubelark run`.
+// runFlags are the built-in flags of `kubelark run` and of the recipe
+// aliases (`kubelark init`); a recipe adds its own (recipe_flags.go).
 type runFlags struct {
 	set            []string
 	values         string
@@ -19,8 +22,6 @@ type runFlags struct {
 	root           string
 	allowRoots     []string
 	phases         []string
-	skipPhases     []string
-	ignoreErrors   []string
 	verbose        int
 	output         string
 	stdlibDir      string
@@ -28,26 +29,76 @@ type runFlags struct {
 	maxSteps       uint64
 }
 
-func newRunCmd(a *app) *cobra.Command {
-	f := &runFlags{}
-	cmd := &cobra.Command{
+// runCommand is one command that runs a recipe: `run RECIPE`, or an alias
+// such as `init` whose recipe is fixed.
+type runCommand struct {
+	cmd *cobra.Command
+	// recipe is the alias's embedded recipe, "" for `run` (the argument).
+	recipe string
+	flags  runFlags
+	// recipeFlags are the flags the recipe declares, added once the
+	// command line names the recipe; describeErr is why they could not be.
+	recipeFlags map[string]*recipeFlag
+	describeErr error
+}
+
+func newRunCmd(a *app) *runCommand {
+	rc := &runCommand{cmd: &cobra.Command{
 		Use:   "run RECIPE",
 		Short: "Run a recipe (an embedded name such as init, or a .star file)",
 		Long: `Run a recipe: an embedded one by name (see 'kubelark recipes list') or a
 .star file on disk, whose directory is the tree its relative load()s may reach.
 
 Parameters: recipe defaults <- --config (kubeadm v1beta4 YAML) <- --values
-FILE <- --set key=value. --dry-run changes nothing and prints what would be
-done; --plan FILE writes the plan as JSON (secrets redacted).`,
-		Example: `  kubelark run init --dry-run --set pod_subnet=10.244.0.0/16
+FILE <- --set key=value and the recipe's own flags (kubeadm's, e.g.
+--pod-network-cidr; 'kubelark run RECIPE --help' lists them). --dry-run
+changes nothing and prints what would be done; --plan FILE writes the plan
+as JSON (secrets redacted).`,
+		Example: `  kubelark run init --dry-run --pod-network-cidr 10.244.0.0/16
   kubelark run init --config cluster.yaml --phases certs --plan plan.json
   kubelark run ./site/init.star --stdlib ./site/stdlib -v`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.run(cmd, args[0], f)
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			// Embedded recipe names, and files.
+			return runtime.EmbeddedRecipes(a.recipes), cobra.ShellCompDirectiveDefault
 		},
+	}}
+	rc.cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return a.run(cmd, args[0], rc)
 	}
-	fl := cmd.Flags()
+	rc.addBuiltinFlags(a)
+	return rc
+}
+
+// newAliasCmd is `kubelark NAME ...` = `kubelark run NAME ...` for an
+// embedded recipe, so kubeadm's documented command lines work with one
+// word changed (`kubelark init --pod-network-cidr 10.244.0.0/16`).
+func newAliasCmd(a *app, name, summary string) *runCommand {
+	short := fmt.Sprintf("Run the embedded %s recipe (same as 'kubelark run %s')", name, name)
+	if summary != "" {
+		short = fmt.Sprintf("%s (= kubelark run %s)", strings.TrimSuffix(summary, "."), name)
+	}
+	rc := &runCommand{recipe: name, cmd: &cobra.Command{
+		Use:     name,
+		Short:   short,
+		Long:    fmt.Sprintf("Run the embedded recipe %s; the same as 'kubelark run %s' with the same flags.", name, name),
+		Example: fmt.Sprintf("  kubelark %s --dry-run\n  kubelark %s --phases %s", name, name, "PHASE"),
+		Args:    cobra.NoArgs,
+		GroupID: recipesGroup,
+	}}
+	rc.cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return a.run(cmd, name, rc)
+	}
+	rc.addBuiltinFlags(a)
+	return rc
+}
+
+func (rc *runCommand) addBuiltinFlags(a *app) {
+	f := &rc.flags
+	fl := rc.cmd.Flags()
 	fl.StringArrayVar(&f.set, "set", nil, "set a recipe parameter, key=value (repeatable; lists: a,b; dicts: k=v,k2=v2 or {k: v})")
 	fl.StringVar(&f.values, "values", "", "YAML file of parameter values")
 	fl.StringVar(&f.config, "config", "", "kubeadm v1beta4 configuration file mapped onto the recipe parameters")
@@ -55,18 +106,17 @@ done; --plan FILE writes the plan as JSON (secrets redacted).`,
 	fl.StringVar(&f.planFile, "plan", "", "write the plan as JSON to this file (also when the run fails)")
 	fl.StringVar(&f.root, "root", "", "relocate every path under this directory (tests, image building); services are not touched")
 	fl.StringArrayVar(&f.allowRoots, "allow-root", nil, "also allow writes under this directory (repeatable)")
-	fl.StringSliceVar(&f.phases, "phases", nil, "run only these phases (comma list; a phase's parents run, its siblings do not)")
-	fl.StringSliceVar(&f.skipPhases, "skip-phases", nil, "skip these phases and their children (comma list)")
-	fl.StringSliceVar(&f.ignoreErrors, "ignore-preflight-errors", nil, "preflight checks whose errors become warnings (comma list), or 'all'")
+	fl.StringSliceVar(&f.phases, "phases", nil, "run only these phases (comma list; a phase's parents run, its siblings do not; 'kubelark phases RECIPE' lists them)")
 	fl.CountVarP(&f.verbose, "verbose", "v", "more output: -v prints phases, -vv timings")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text, or json (the plan on stdout, progress on stderr)")
 	fl.StringVar(&f.stdlibDir, "stdlib", "", "load @stdlib// modules from this directory instead of the embedded stdlib")
 	fl.StringVar(&f.serviceCommand, "service-command", "", `command for service actions where there is no systemd/OpenRC, e.g. "node-svc {action} {unit}"`)
 	fl.Uint64Var(&f.maxSteps, "max-steps", runtime.DefaultMaxSteps, "limit of Starlark execution steps (stops a runaway recipe)")
-	return cmd
+	_ = rc.cmd.RegisterFlagCompletionFunc("phases", a.completePhases(rc))
 }
 
-func (a *app) run(cmd *cobra.Command, recipe string, f *runFlags) error {
+func (a *app) run(cmd *cobra.Command, recipe string, rc *runCommand) error {
+	f := &rc.flags
 	out, jsonOut := io.Writer(a.stdout), io.Writer(nil)
 	switch f.output {
 	case "text":
@@ -75,15 +125,11 @@ func (a *app) run(cmd *cobra.Command, recipe string, f *runFlags) error {
 	default:
 		return fmt.Errorf("-o %s: unknown output format; use text or json", f.output)
 	}
-	if err := checkIgnoreErrors(f.ignoreErrors); err != nil {
-		return err
-	}
 	opts := runtime.Options{
 		Recipe: recipe, RecipeFS: a.recipes, StdlibFS: a.stdlib, StdlibDir: f.stdlibDir,
-		Set: f.set, ValuesFile: f.values,
-		IgnorePreflightErrors: f.ignoreErrors,
-		DryRun:                f.dryRun, Root: f.root,
-		Phases: f.phases, SkipPhases: f.skipPhases,
+		Set: f.set, ValuesFile: f.values, Flags: rc.givenRecipeFlags(),
+		DryRun: f.dryRun, Root: f.root,
+		Phases:  f.phases,
 		Verbose: f.verbose, Out: out, JSON: jsonOut, PlanFile: f.planFile,
 		Registry: a.registry(), MaxSteps: f.maxSteps,
 	}
@@ -104,13 +150,22 @@ func (a *app) run(cmd *cobra.Command, recipe string, f *runFlags) error {
 	return err
 }
 
-// checkIgnoreErrors refuses "all" next to other names, as kubeadm does,
-// before anything runs.
-func checkIgnoreErrors(items []string) error {
-	for _, it := range items {
-		if it == "all" && len(items) > 1 {
-			return fmt.Errorf("--ignore-preflight-errors: \"all\" ignores every check; do not list it with other names")
+// givenRecipeFlags are the recipe flags set on the command line, by name.
+func (rc *runCommand) givenRecipeFlags() []runtime.FlagValue {
+	var out []runtime.FlagValue
+	for _, name := range sortedNames(rc.recipeFlags) {
+		if f := rc.recipeFlags[name]; len(f.values) > 0 {
+			out = append(out, runtime.FlagValue{Name: name, Values: f.values})
 		}
 	}
-	return nil
+	return out
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
