@@ -43,7 +43,7 @@ func registerAPI(r *runtime.Registry) {
 			{Name: "insecure", Type: "bool", Doc: "anonymous only: skip server verification (the caller must verify what it reads, e.g. with a CA pin)"},
 			{Name: "timeout", Type: "string", Doc: "how long each call retries transient failures (connection refused, 429, 5xx), e.g. \"1m0s\" (kubeadm's timeouts.kubernetesAPICall); default 1m"},
 		},
-		DryRun: "Under --dry-run the client writes into an in-memory overlay that later reads see; reads fall through to the real cluster when the runtime provides one and it answers.",
+		DryRun: "Under --dry-run the client writes into an in-memory overlay that later reads see; reads fall through to the real cluster (the one the credentials name) when it answers; under --root there is no cluster behind the overlay.",
 		Fn:     k8sClientFn,
 	})
 	r.Add(&runtime.Builtin{
