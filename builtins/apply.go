@@ -43,7 +43,7 @@ func registerAPI(r *runtime.Registry) {
 			{Name: "insecure", Type: "bool", Doc: "anonymous only: skip server verification (the caller must verify what it reads, e.g. with a CA pin)"},
 			{Name: "timeout", Type: "string", Doc: "how long each call retries transient failures (connection refused, 429, 5xx), e.g. \"1m0s\" (kubeadm's timeouts.kubernetesAPICall); default 1m"},
 		},
-		DryRun: "Under --dry-run the client writes into an in-memory overlay that later reads see; reads fall through to the real cluster when the runtime provides one and it answers.",
+		DryRun: "Under --dry-run the client writes into an in-memory overlay that later reads see; reads fall through to the real cluster (the one the credentials name) when it answers; under --root there is no cluster behind the overlay.",
 		Fn:     k8sClientFn,
 	})
 	r.Add(&runtime.Builtin{
@@ -143,22 +143,6 @@ func (k *k8sClient) Attr(name string) (starlark.Value, error) {
 	return nil, nil
 }
 
-// clientFactory returns the run's factory, choosing one when the runtime
-// did not: live on a live host, otherwise a dry-run overlay without a
-// cluster behind it (the runtime sets NewDryRun(NewLive(...)) for
-// --dry-run when reads of a real cluster are wanted). It is stored in the
-// Env so every call of the run shares one overlay.
-func clientFactory(env *runtime.Env) cluster.Factory {
-	if env.Clients == nil {
-		if env.Host.Live() {
-			env.Clients = cluster.NewLive(cluster.LiveOptions{Warn: func(m string) { env.Warnf("API server: %s", m) }})
-		} else {
-			env.Clients = cluster.NewDryRun(nil)
-		}
-	}
-	return env.Clients
-}
-
 // pemArg returns PEM given inline, or reads it from a path through the host.
 func pemArg(env *runtime.Env, fn, arg, v string) ([]byte, error) {
 	if strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
@@ -206,7 +190,7 @@ func k8sClientFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	if insecure && !anonymous {
 		return nil, fmt.Errorf("%s: insecure=True is only for anonymous clients; never send credentials to an unverified server", b.Name())
 	}
-	f := clientFactory(env)
+	f := env.Host.Clients()
 	var c cluster.Client
 	kind := ""
 	switch {
@@ -250,43 +234,54 @@ func k8sClientFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)
 		}
 	}
+	rc := runClient{Client: c, warn: func(m string) { env.Warnf("API server: %s", m) }}
 	if timeout != "" {
 		d, err := time.ParseDuration(timeout)
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("%s: timeout=%q: want a positive duration like \"1m0s\"", b.Name(), timeout)
 		}
-		c = budgetClient{Client: c, retry: cluster.Retry{Timeout: d, Initial: 500 * time.Millisecond, Max: 5 * time.Second}}
+		rc.retry = &cluster.Retry{Timeout: d, Initial: 500 * time.Millisecond, Max: 5 * time.Second}
 	}
-	return &k8sClient{c: c, kind: kind}, nil
+	return &k8sClient{c: rc, kind: kind}, nil
 }
 
-// budgetClient gives every call of a client the retry budget its
-// k8s_client(timeout=...) asked for, so a recipe's API call timeout
-// (kubeadm's timeouts.kubernetesAPICall) bounds how long an unreachable API
-// server is retried.
-type budgetClient struct {
+// runClient ties a client's calls to the run: the server's warnings go to
+// the run's printer, and every call gets the retry budget its
+// k8s_client(timeout=...) asked for (nil: the factory's), so a recipe's API
+// call timeout (kubeadm's timeouts.kubernetesAPICall) bounds how long an
+// unreachable API server is retried.
+type runClient struct {
 	cluster.Client
-	retry cluster.Retry
+	warn  func(string)
+	retry *cluster.Retry
 }
 
-func (b budgetClient) Apply(ctx context.Context, obj *unstructured.Unstructured, force bool) (string, *unstructured.Unstructured, error) {
-	return b.Client.Apply(cluster.WithRetry(ctx, b.retry), obj, force)
+func (b runClient) ctx(ctx context.Context) context.Context {
+	ctx = cluster.WithWarnings(ctx, b.warn)
+	if b.retry != nil {
+		ctx = cluster.WithRetry(ctx, *b.retry)
+	}
+	return ctx
 }
 
-func (b budgetClient) Get(ctx context.Context, apiVersion, kind, namespace, name string) (*unstructured.Unstructured, error) {
-	return b.Client.Get(cluster.WithRetry(ctx, b.retry), apiVersion, kind, namespace, name)
+func (b runClient) Apply(ctx context.Context, obj *unstructured.Unstructured, force bool) (string, *unstructured.Unstructured, error) {
+	return b.Client.Apply(b.ctx(ctx), obj, force)
 }
 
-func (b budgetClient) List(ctx context.Context, apiVersion, kind, namespace, labelSelector string) ([]*unstructured.Unstructured, error) {
-	return b.Client.List(cluster.WithRetry(ctx, b.retry), apiVersion, kind, namespace, labelSelector)
+func (b runClient) Get(ctx context.Context, apiVersion, kind, namespace, name string) (*unstructured.Unstructured, error) {
+	return b.Client.Get(b.ctx(ctx), apiVersion, kind, namespace, name)
 }
 
-func (b budgetClient) Delete(ctx context.Context, apiVersion, kind, namespace, name string) (string, error) {
-	return b.Client.Delete(cluster.WithRetry(ctx, b.retry), apiVersion, kind, namespace, name)
+func (b runClient) List(ctx context.Context, apiVersion, kind, namespace, labelSelector string) ([]*unstructured.Unstructured, error) {
+	return b.Client.List(b.ctx(ctx), apiVersion, kind, namespace, labelSelector)
 }
 
-func (b budgetClient) Patch(ctx context.Context, apiVersion, kind, namespace, name string, pt types.PatchType, data []byte) (*unstructured.Unstructured, error) {
-	return b.Client.Patch(cluster.WithRetry(ctx, b.retry), apiVersion, kind, namespace, name, pt, data)
+func (b runClient) Delete(ctx context.Context, apiVersion, kind, namespace, name string) (string, error) {
+	return b.Client.Delete(b.ctx(ctx), apiVersion, kind, namespace, name)
+}
+
+func (b runClient) Patch(ctx context.Context, apiVersion, kind, namespace, name string, pt types.PatchType, data []byte) (*unstructured.Unstructured, error) {
+	return b.Client.Patch(b.ctx(ctx), apiVersion, kind, namespace, name, pt, data)
 }
 
 func toClient(fn string, v starlark.Value) (cluster.Client, error) {

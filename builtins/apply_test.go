@@ -26,10 +26,14 @@ type apiTest struct {
 	vars starlark.StringDict
 }
 
-func newAPITest(t *testing.T, h host.Host, f cluster.Factory) *apiTest {
+// newAPITest runs on h with API clients from f (nil: the fake's default, a
+// dry-run overlay with nothing behind it).
+func newAPITest(t *testing.T, h *host.Fake, f cluster.Factory) *apiTest {
 	t.Helper()
+	if f != nil {
+		h.FClients = f
+	}
 	env, th, out := newTestEnv(t, h)
-	env.Clients = f
 	return &apiTest{env: env, thread: th, out: out}
 }
 
@@ -235,7 +239,7 @@ func TestK8sApplyForbiddenLive(t *testing.T) {
 	if _, err := h.WriteFile("/pki/ca.crt", caPEM, 0o644, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	live := cluster.NewLive(cluster.LiveOptions{Retry: cluster.Retry{Timeout: time.Second, Initial: 10 * time.Millisecond}})
+	live := cluster.NewLive(cluster.LiveOptions{Retry: cluster.Retry{Timeout: time.Second, Initial: 10 * time.Millisecond}, Clock: h})
 	a := newAPITest(t, h, live)
 	obj := `{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "kubeadm:cluster-admins"}}`
 	g := a.mustExec(t, `
@@ -284,7 +288,7 @@ func TestK8sGetWaitForAccess(t *testing.T) {
 	if _, err := h.WriteFile("/pki/ca.crt", caPEM, 0o644, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	live := cluster.NewLive(cluster.LiveOptions{Retry: cluster.Retry{Timeout: time.Second, Initial: 10 * time.Millisecond}})
+	live := cluster.NewLive(cluster.LiveOptions{Retry: cluster.Retry{Timeout: time.Second, Initial: 10 * time.Millisecond}, Clock: h})
 	a := newAPITest(t, h, live)
 	get := func(wait string) (starlark.StringDict, error) {
 		return a.exec(`r = k8s_get(k8s_client(token="abcdef.0123456789abcdef", server="` + ts.URL + `", ca="/pki/ca.crt"),

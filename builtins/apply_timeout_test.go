@@ -14,7 +14,8 @@ import (
 
 // TestK8sClientTimeout: k8s_client(timeout=...) bounds how long each call
 // retries a failing API server, instead of the factory's default minute
-// (kubeadm's timeouts.kubernetesAPICall).
+// (kubeadm's timeouts.kubernetesAPICall). The retries run on the host's
+// (fake) clock, so the budget is measured without waiting for it.
 func TestK8sClientTimeout(t *testing.T) {
 	var hits atomic.Int64
 	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -24,16 +25,18 @@ func TestK8sClientTimeout(t *testing.T) {
 		_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503,"message":"not ready"}`))
 	}))
 	defer ts.Close()
-	a := newAPITest(t, host.NewFake(), cluster.NewLive(cluster.LiveOptions{}))
-	start := time.Now()
+	h := host.NewFake()
+	a := newAPITest(t, h, cluster.NewLive(cluster.LiveOptions{Clock: h}))
+	start := h.Now()
 	_, err := a.exec(`k8s_get(k8s_client(anonymous=True, server="` + ts.URL + `", insecure=True, timeout="1500ms"), "v1", "ConfigMap", "x", namespace="default")`)
-	took := time.Since(start)
+	took := h.Now().Sub(start)
 	if err == nil || !strings.Contains(err.Error(), ts.URL) {
 		t.Fatalf("want an error naming the server %s, got %v", ts.URL, err)
 	}
-	t.Logf("gave up after %s, %d requests: %v", took, hits.Load(), err)
-	if took > 15*time.Second || hits.Load() < 2 {
-		t.Errorf("gave up after %s and %d requests; want about 1.5s with retries", took, hits.Load())
+	t.Logf("gave up after %s on the host clock, %d requests: %v", took, hits.Load(), err)
+	// Backoff 500ms, then 1s: at 1.5s the next 2s wait exceeds the budget.
+	if took != 1500*time.Millisecond || hits.Load() != 3 {
+		t.Errorf("gave up after %s and %d requests; want 1.5s on the host clock and 3 requests", took, hits.Load())
 	}
 	for src, want := range map[string]string{
 		`k8s_client(anonymous=True, server="https://x", insecure=True, timeout="soon")`: `timeout="soon"`,

@@ -1,7 +1,11 @@
 // Package builtins holds the sandboxed verbs recipes use to touch the world,
 // one family per file. Every builtin unpacks and validates its arguments,
-// acts only through the runtime.Env's host, and records one Action per
-// change. Each family registers itself from an init function in its file.
+// acts only through the runtime.Env's host (files, services, facts, API
+// clients, HTTP probes, the container runtime, clock and randomness: this
+// package dials nothing, speaks no HTTP or gRPC itself and never reads the
+// wall clock; "net" is used for address parsing only), and records one
+// Action per change. Each family registers itself from an init function in
+// its file.
 package builtins
 
 import "github.com/kubelark/kubelark/runtime"

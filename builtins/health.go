@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -40,19 +38,6 @@ func registerHealth(r *runtime.Registry) {
 		DryRun: "Nothing is probed: one wait action is recorded with result \"recorded\" and the call returns at once (also under --root).",
 		Fn:     waitHealthyFn,
 	})
-}
-
-// probeClient builds the HTTP client of one probe. Health probes go to the
-// node's own components, so no proxy is used. The Host interface has no
-// network method (other parts implement it), so the client is built here:
-// through host.Network when the host offers it, else net/http directly.
-// Tests replace this variable.
-var probeClient = func(env *runtime.Env, tlsCfg *tls.Config) *http.Client {
-	tr := &http.Transport{TLSClientConfig: tlsCfg, Proxy: nil, DisableKeepAlives: true, TLSHandshakeTimeout: 5 * time.Second}
-	if n, ok := env.Host.(host.Network); ok {
-		return n.HTTPClient(tr)
-	}
-	return &http.Client{Transport: tr}
 }
 
 // probeAttemptTimeout bounds one request, so a hanging endpoint still lets
@@ -155,14 +140,13 @@ func waitHealthyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		}
 		tlsCfg.Certificates = []tls.Certificate{pair}
 	}
-	client := probeClient(env, tlsCfg)
 
 	start := env.Host.Now()
 	deadline := start.Add(timeout)
 	lastReport := start
 	env.Infof("Waiting for %s at %s (up to %s)", name, rawURL, timeout)
 	for {
-		err := probe(env.Ctx, client, rawURL, expect)
+		err := probe(env.Ctx, env.Host, tlsCfg, rawURL, expect)
 		now := env.Host.Now()
 		if err == nil {
 			env.Infof("%s is healthy after %s", name, now.Sub(start).Round(time.Millisecond))
@@ -188,33 +172,27 @@ func waitHealthyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	}
 }
 
-// probe does one GET and says why it is not healthy.
-func probe(ctx context.Context, c *http.Client, rawURL string, expect *string) error {
+// probe does one GET through the host and says why it is not healthy.
+func probe(ctx context.Context, n host.Network, tlsCfg *tls.Config, rawURL string, expect *string) error {
 	ctx, cancel := context.WithTimeout(ctx, probeAttemptTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	resp, err := n.HTTPGet(ctx, rawURL, tlsCfg)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("User-Agent", "kubelark")
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return fmt.Errorf("reading the answer: %w", err)
-	}
-	text := strings.TrimSpace(string(body))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, shortArg(text))
+	text := strings.TrimSpace(string(resp.Body))
+	if resp.Status != httpOK {
+		return fmt.Errorf("HTTP %d: %s", resp.Status, shortArg(text))
 	}
 	if expect != nil && text != *expect {
 		return fmt.Errorf("HTTP 200 with body %q, want %q", shortArg(text), *expect)
 	}
 	return nil
 }
+
+// httpOK is the status of a healthy answer (net/http's StatusOK; the
+// builtins do not import net/http: the host does the HTTP).
+const httpOK = 200
 
 // shortArg trims long text for messages.
 func shortArg(s string) string {

@@ -33,13 +33,20 @@ func healthServer(t *testing.T, failures int64, failCode int, failBody, body str
 	return ts, &n
 }
 
+// netFake is liveFake with the real network, to probe httptest servers.
+func netFake() *host.Fake {
+	f := liveFake("")
+	f.FHTTP = host.NewLive(host.LiveOptions{}).HTTPGet
+	return f
+}
+
 func caOf(ts *httptest.Server) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}))
 }
 
 func TestWaitHealthySuccess(t *testing.T) {
 	ts, n := healthServer(t, 3, 500, "[-]etcd failed", "ok")
-	f := liveFake("")
+	f := netFake()
 	if _, err := f.WriteFile("/etc/kubernetes/pki/ca.crt", []byte(caOf(ts)), 0o644, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +69,7 @@ func TestWaitHealthySuccess(t *testing.T) {
 
 func TestWaitHealthyTimeoutReportsLastError(t *testing.T) {
 	ts, _ := healthServer(t, 1<<40, 500, "[-]etcd failed: reason withheld", "ok")
-	a := newAPITest(t, liveFake(""), nil)
+	a := newAPITest(t, netFake(), nil)
 	a.env.PushPhase("wait-control-plane")
 	_, err := a.exec(`wait_healthy("` + ts.URL + `/livez", ca="""` + caOf(ts) + `""", name="kube-apiserver", timeout="25s", interval="1s")`)
 	if err == nil {
@@ -84,7 +91,7 @@ func TestWaitHealthyTimeoutReportsLastError(t *testing.T) {
 
 func TestWaitHealthyBody(t *testing.T) {
 	ts, _ := healthServer(t, 0, 0, "", "not ok")
-	a := newAPITest(t, liveFake(""), nil)
+	a := newAPITest(t, netFake(), nil)
 	_, err := a.exec(`wait_healthy("` + ts.URL + `/healthz", insecure=True, timeout="2s")`)
 	if err == nil || !strings.Contains(err.Error(), `HTTP 200 with body "not ok", want "ok"`) {
 		t.Errorf("body mismatch: %v", err)

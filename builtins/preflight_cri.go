@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/kubelark/kubelark/runtime/host"
@@ -20,6 +19,9 @@ import (
 
 // pfPullImageRetry is kubeadm's constants.PullImageRetry.
 const pfPullImageRetry = 5
+
+// pfCRITimeout bounds each CRI RPC, like kubeadm's defaultTimeout.
+const pfCRITimeout = 5 * time.Second
 
 // criSocketPath reads the "socket" field: unix://path or an absolute path.
 func criSocketPath(a *pfArgs) (socket, path string) {
@@ -38,10 +40,11 @@ func criSocketPath(a *pfArgs) (socket, path string) {
 	return socket, path
 }
 
-// withCRI connects, runs fn, and closes; a connection failure becomes one
-// error finding with prefix.
+// withCRI connects through the host (Network.CRI: the real socket, a
+// read-only view of it in a dry run, FCRI in tests), runs fn, and closes; a
+// connection failure becomes one error finding with prefix.
 func withCRI(c *pfCtx, path, prefix string, fn func(cri criRPC) []pfFinding) []pfFinding {
-	cl, err := newCRIClient(c.h, path)
+	cl, err := c.h.CRI(path)
 	if err != nil {
 		return []pfFinding{pfError("%s: %v", prefix, err)}
 	}
@@ -91,7 +94,7 @@ func parseContainerRuntimeVersion(a *pfArgs) (string, func(*pfCtx) []pfFinding) 
 			if err == nil {
 				return nil
 			}
-			if s, ok := status.FromError(err); ok && s.Code() == codes.Unimplemented {
+			if host.IsUnimplemented(err) {
 				return []pfFinding{pfWarning("You must update your container runtime to a version that supports the CRI method RuntimeConfig. " +
 					"Falling back to using cgroupDriver from kubelet config will be removed in 1.37. " +
 					"For more information, see https://git.k8s.io/enhancements/keps/sig-node/4033-group-driver-detection-over-cri")}

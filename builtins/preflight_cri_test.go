@@ -151,20 +151,3 @@ func TestPreflightImagePullBadPolicy(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-
-// The live client goes through Host.DialTimeout: a host whose dial does
-// not yield a net.Conn (the Fake without FCRI reaching dialCRI) fails
-// cleanly instead of touching the machine.
-func TestDialCRIThroughHost(t *testing.T) {
-	f := host.NewFake()
-	f.FDial = func(network, address string) error { return nil }
-	cl, err := dialCRI(f, "/run/containerd/containerd.sock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	_, err = cl.Status(t.Context(), false)
-	if err == nil || !strings.Contains(err.Error(), "cannot carry a gRPC connection") {
-		t.Fatalf("err = %v", err)
-	}
-}

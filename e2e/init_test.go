@@ -133,6 +133,10 @@ func TestKubelarkInit(t *testing.T) {
 		checkInitToken(ctx, t, cs, token, start)
 		checkUploadedCerts(ctx, t, cs, n, certKey, start)
 	})
+
+	// Dry-run the same init: the plan reads the running cluster (objects
+	// unchanged) and nothing is written (init_dryrun_test.go).
+	t.Run("DryRunReadsCluster", func(t *testing.T) { checkDryRunReadsCluster(ctx, t, n, initArgs, token, certKey) })
 	t.Logf("TestKubelarkInit: %s in all", time.Since(testStart).Round(time.Millisecond))
 }
 

@@ -37,7 +37,6 @@ const testdata = "../testdata"
 // (The fake reports every unit active, so preflight warns about firewalld.)
 func newFake() *host.Fake {
 	f := host.NewFake()
-	f.FDial = func(network, address string) error { return nil }
 	f.FCRI = &host.FakeCRI{}
 	f.FExec = func(name string, args ...string) ([]byte, error) {
 		return []byte("Kubernetes v1.36.3\n"), nil

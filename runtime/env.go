@@ -10,7 +10,6 @@ import (
 
 	"go.starlark.net/starlark"
 
-	"github.com/kubelark/kubelark/runtime/cluster"
 	"github.com/kubelark/kubelark/runtime/host"
 )
 
@@ -27,11 +26,6 @@ type Env struct {
 	Out io.Writer
 	// Verbose is the -v level.
 	Verbose int
-	// Clients builds API clients: cluster.NewLive for a live run,
-	// cluster.NewDryRun(live or nil) under --dry-run or --root. When nil,
-	// the API builtins pick one from Host.Live/DryRun on first use and store
-	// it here, so one run shares one dry-run overlay.
-	Clients cluster.Factory
 
 	// Start is the run's start time: certificate validity is measured from
 	// it, as kubeadm does, so every certificate of one run agrees.

@@ -104,10 +104,11 @@ func writePlanOutputs(opts *Options, env *Env, plan *Plan, runErr error, out io.
 	if runErr == nil || len(plan.Actions) > 0 {
 		WriteSummary(out, plan, len(env.Warnings()), failed)
 	}
-	// At -v, the number of HTTP requests sent to API servers: the
-	// benchmarks (e2e/bench) compare it with kubeadm's --v=6 request log.
-	if env.Verbose >= 1 && env.Clients != nil {
-		fmt.Fprintf(out, "[summary] %d API requests\n", env.Clients.RequestCount())
+	// At -v, the number of HTTP requests sent to API servers, when there
+	// were any: the benchmarks (e2e/bench) compare it with kubeadm's --v=6
+	// request log.
+	if n := env.Host.Clients().RequestCount(); env.Verbose >= 1 && n > 0 {
+		fmt.Fprintf(out, "[summary] %d API requests\n", n)
 	}
 	if opts.JSON == nil && opts.PlanFile == "" {
 		return nil

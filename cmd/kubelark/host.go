@@ -15,11 +15,14 @@ type hostOptions struct {
 	ServiceCommand string
 }
 
-// newHost builds the host of a run: Sandbox(DryRun(Live)) under --dry-run,
-// Sandbox(Live) otherwise. The sandbox is outermost so that a dry run refuses
-// exactly the paths a real run would refuse (an overlay on top would accept
-// writes the real run could never make), and --root relocation applies to
-// the dry-run overlay's reads of the machine too.
+// newHost builds the host of a run, once: Sandbox(DryRun(Live)) under
+// --dry-run, Sandbox(Live) otherwise. The sandbox is outermost so that a dry
+// run refuses exactly the paths a real run would refuse (an overlay on top
+// would accept writes the real run could never make), and --root relocation
+// applies to the dry-run overlay's reads of the machine too. The API client
+// factory, HTTP prober and CRI come with it (host.Network): under --dry-run
+// API reads go to the real cluster and writes to the overlay; under --root
+// API writes are recorded with no cluster behind them.
 func newHost(opts hostOptions) (host.Host, error) {
 	var h host.Host = host.NewLive(host.LiveOptions{ServiceCommand: opts.ServiceCommand})
 	if opts.DryRun {

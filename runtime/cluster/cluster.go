@@ -2,9 +2,12 @@
 // (kubeconfig, bootstrap token or anonymous credentials) and a dry-run
 // factory whose writes land in an in-memory overlay that later reads see.
 //
-// The package must not import kubelark's runtime package (runtime.Env holds a
-// Factory), so it knows nothing of plans or Starlark: it only talks to API
-// servers and reports what a write did (created, updated, unchanged).
+// The Host (runtime/host) owns the run's Factory: Live on a live host,
+// NewDryRun(live) under --dry-run (reads pass through to the real cluster),
+// NewDryRun(nil) under --root. This package imports neither the host nor
+// the runtime, so it knows nothing of files, plans or Starlark: it only
+// talks to API servers, on the clock it is given, and reports what a write
+// did (created, updated, unchanged).
 package cluster
 
 import (

@@ -29,9 +29,9 @@ type LiveOptions struct {
 	Burst int
 	// Timeout bounds one HTTP request (default 30s).
 	Timeout time.Duration
-	// Warn receives the server's warning headers (deprecations); nil drops
-	// them rather than letting klog print to stderr.
-	Warn func(msg string)
+	// Clock times the retries; it is the Host's clock (nil: the wall
+	// clock, for tests of this package).
+	Clock Clock
 }
 
 // Live builds client-go clients that talk to real API servers.
@@ -55,6 +55,9 @@ func NewLive(opts LiveOptions) *Live {
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = 30 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = wallClock{}
 	}
 	return &Live{opts: opts}
 }
@@ -131,11 +134,39 @@ func (c countingRT) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.rt.RoundTrip(r)
 }
 
-type warnFunc func(string)
+type warnKey struct{}
 
-func (w warnFunc) HandleWarningHeader(code int, agent, text string) {
-	if code == 299 && text != "" {
+// WithWarnings sends the server's warning headers (deprecations) of calls
+// made with ctx to warn: the caller knows where a warning belongs (the
+// run's printer), the factory does not. Without it warnings are dropped
+// rather than left to klog on stderr.
+func WithWarnings(ctx context.Context, warn func(msg string)) context.Context {
+	return context.WithValue(ctx, warnKey{}, warn)
+}
+
+// ctxWarnings routes a warning header to the WithWarnings sink of the
+// request's context.
+type ctxWarnings struct{}
+
+func (ctxWarnings) HandleWarningHeaderWithContext(ctx context.Context, code int, agent, text string) {
+	if w, ok := ctx.Value(warnKey{}).(func(string)); ok && code == 299 && text != "" {
 		w(text)
+	}
+}
+
+// wallClock is the default Clock outside a Host (this package's tests).
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -143,11 +174,7 @@ func (f *Live) newClient(cfg *rest.Config) (Client, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = UserAgent
 	cfg.QPS, cfg.Burst, cfg.Timeout = f.opts.QPS, f.opts.Burst, f.opts.Timeout
-	if f.opts.Warn != nil {
-		cfg.WarningHandler = warnFunc(f.opts.Warn)
-	} else {
-		cfg.WarningHandler = rest.NoWarnings{}
-	}
+	cfg.WarningHandler, cfg.WarningHandlerWithContext = nil, ctxWarnings{}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingRT{rt: rt, count: &f.count} })
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
@@ -161,7 +188,7 @@ func (f *Live) newClient(cfg *rest.Config) (Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building a discovery client for %s: %w", cfg.Host, err)
 	}
-	return &liveClient{server: cfg.Host, dyn: dyn, mapper: newMapper(disc), retry: f.opts.Retry}, nil
+	return &liveClient{server: cfg.Host, dyn: dyn, mapper: newMapper(disc), retry: f.opts.Retry, clock: f.opts.Clock}, nil
 }
 
 type liveClient struct {
@@ -169,6 +196,7 @@ type liveClient struct {
 	dyn    dynamic.Interface
 	mapper *mapper
 	retry  Retry
+	clock  Clock
 }
 
 func (c *liveClient) Server() string { return c.server }
@@ -211,7 +239,7 @@ func (c *liveClient) Apply(ctx context.Context, obj *unstructured.Unstructured, 
 		result string
 		out    *unstructured.Unstructured
 	)
-	attempts, err := retry(ctx, retryFrom(ctx, c.retry), func() error {
+	attempts, err := retry(ctx, c.clock, retryFrom(ctx, c.retry), func() error {
 		ri, rns, err := c.resource(av, kind, obj.GetNamespace(), false)
 		if err != nil {
 			return err
@@ -249,7 +277,7 @@ func (c *liveClient) Apply(ctx context.Context, obj *unstructured.Unstructured, 
 
 func (c *liveClient) Get(ctx context.Context, apiVersion, kind, namespace, name string) (*unstructured.Unstructured, error) {
 	var out *unstructured.Unstructured
-	attempts, err := retry(ctx, retryFrom(ctx, c.retry), func() error {
+	attempts, err := retry(ctx, c.clock, retryFrom(ctx, c.retry), func() error {
 		ri, ns, err := c.resource(apiVersion, kind, namespace, false)
 		if err != nil {
 			return err
@@ -263,7 +291,7 @@ func (c *liveClient) Get(ctx context.Context, apiVersion, kind, namespace, name 
 
 func (c *liveClient) List(ctx context.Context, apiVersion, kind, namespace, labelSelector string) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
-	attempts, err := retry(ctx, retryFrom(ctx, c.retry), func() error {
+	attempts, err := retry(ctx, c.clock, retryFrom(ctx, c.retry), func() error {
 		ri, _, err := c.resource(apiVersion, kind, namespace, true)
 		if err != nil {
 			return err
@@ -291,7 +319,7 @@ func (c *liveClient) List(ctx context.Context, apiVersion, kind, namespace, labe
 
 func (c *liveClient) Delete(ctx context.Context, apiVersion, kind, namespace, name string) (string, error) {
 	result := Deleted
-	attempts, err := retry(ctx, retryFrom(ctx, c.retry), func() error {
+	attempts, err := retry(ctx, c.clock, retryFrom(ctx, c.retry), func() error {
 		ri, ns, err := c.resource(apiVersion, kind, namespace, false)
 		if err != nil {
 			return err
@@ -313,7 +341,7 @@ func (c *liveClient) Delete(ctx context.Context, apiVersion, kind, namespace, na
 
 func (c *liveClient) Patch(ctx context.Context, apiVersion, kind, namespace, name string, pt types.PatchType, data []byte) (*unstructured.Unstructured, error) {
 	var out *unstructured.Unstructured
-	attempts, err := retry(ctx, retryFrom(ctx, c.retry), func() error {
+	attempts, err := retry(ctx, c.clock, retryFrom(ctx, c.retry), func() error {
 		ri, ns, err := c.resource(apiVersion, kind, namespace, false)
 		if err != nil {
 			return err

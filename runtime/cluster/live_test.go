@@ -119,22 +119,38 @@ func TestLiveErrorsNameObjectAndReason(t *testing.T) {
 	}
 }
 
+// stepClock is a Clock whose Sleep moves it instead of waiting.
+type stepClock struct{ now time.Time }
+
+func (c *stepClock) Now() time.Time { return c.now }
+func (c *stepClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.now = c.now.Add(d)
+	return ctx.Err()
+}
+
+// Retries run on the factory's Clock (the Host's), not the wall clock.
 func TestLiveGivesUpOnConnectionRefused(t *testing.T) {
 	api := newFakeAPI(t)
 	url, ca := api.ts.URL, api.caPEM()
 	api.ts.Close()
-	f := NewLive(LiveOptions{Retry: Retry{Timeout: 300 * time.Millisecond, Initial: 20 * time.Millisecond, Max: 40 * time.Millisecond}})
+	clk := &stepClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	f := NewLive(LiveOptions{Retry: Retry{Timeout: 300 * time.Millisecond, Initial: 20 * time.Millisecond, Max: 40 * time.Millisecond}, Clock: clk})
 	c, err := f.Anonymous(url, ca, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
+	start := clk.Now()
 	_, err = c.Get(context.Background(), "v1", "ConfigMap", "kube-public", "cluster-info")
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("took %s, budget was 300ms", d)
+	// On the given clock: 20ms, then 40ms pauses until the 300ms are spent.
+	if d := clk.Now().Sub(start); d != 300*time.Millisecond {
+		t.Errorf("retried for %s on the clock, want the 300ms budget", d)
+	}
+	var oe *ObjectError
+	if !errors.As(err, &oe) || oe.Attempts != 9 {
+		t.Errorf("want an ObjectError after 9 attempts (0, 20, 60, ... 300ms), got %#v", err)
 	}
 	for _, want := range []string{"get v1/ConfigMap kube-public/cluster-info on " + url, "gave up after", "connection refused", "reachable"} {
 		if !strings.Contains(err.Error(), want) {

@@ -46,10 +46,20 @@ func retryFrom(ctx context.Context, def Retry) Retry {
 	return def
 }
 
-// retry runs fn until it succeeds, fails permanently, or the budget is
-// spent; it returns the number of attempts and the last error.
-func retry(ctx context.Context, r Retry, fn func() error) (int, error) {
-	deadline := time.Now().Add(r.Timeout)
+// Clock is the time source of retries: the Host's clock (host.Host
+// satisfies it), so a test's fake clock makes a retry budget pass at once
+// and a run's waits are measured by the same clock as its other waits.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d or until ctx is done, whichever comes first.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// retry runs fn until it succeeds, fails permanently, the budget on clk is
+// spent or ctx is done; it returns the number of attempts and the last
+// error.
+func retry(ctx context.Context, clk Clock, r Retry, fn func() error) (int, error) {
+	deadline := clk.Now().Add(r.Timeout)
 	backoff := r.Initial
 	if backoff <= 0 {
 		backoff = 500 * time.Millisecond
@@ -63,15 +73,11 @@ func retry(ctx context.Context, r Retry, fn func() error) (int, error) {
 		if s, ok := apierrors.SuggestsClientDelay(err); ok && time.Duration(s)*time.Second > wait {
 			wait = time.Duration(s) * time.Second
 		}
-		if remaining := time.Until(deadline); wait > remaining {
+		if remaining := deadline.Sub(clk.Now()); wait > remaining {
 			return attempt, err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if clk.Sleep(ctx, wait) != nil {
 			return attempt, err
-		case <-t.C:
 		}
 		backoff *= 2
 		if r.Max > 0 && backoff > r.Max {

@@ -2,15 +2,18 @@ package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
 // CRI is the part of the container runtime's gRPC API that preflight uses
-// (kubeadm's utilruntime.CRIRuntime calls the same RPCs).
+// (kubeadm's utilruntime.CRIRuntime calls the same RPCs). Hosts hand it out
+// through Network.CRI: Live dials the socket (cri_grpc.go), DryRun wraps
+// its base's in a read-only view, Fake returns FCRI.
 type CRI interface {
 	Status(ctx context.Context, verbose bool) (*runtimeapi.StatusResponse, error)
 	RuntimeConfig(ctx context.Context) (*runtimeapi.RuntimeConfigResponse, error)
@@ -19,40 +22,12 @@ type CRI interface {
 	Close() error
 }
 
-// CRIConnector is an optional interface, outside Host, for hosts that
-// answer the CRI themselves instead of through the real socket: the Fake,
-// and the wrappers (DryRun, Sandbox) that pass the question to their base.
-// Builtins use it when present and dial the socket over gRPC otherwise, so
-// unit and golden tests never reach the machine's container runtime.
-type CRIConnector interface {
-	ConnectCRI(endpoint string) (CRI, error)
-}
-
-// ErrNoCRIConnector means a wrapper's base has no CRIConnector: the caller
-// dials the real socket.
-var ErrNoCRIConnector = errors.New("host has no in-process CRI; dial the socket")
-
-func connectCRIOf(base Host, endpoint string) (CRI, error) {
-	if c, ok := base.(CRIConnector); ok {
-		return c.ConnectCRI(endpoint)
-	}
-	return nil, ErrNoCRIConnector
-}
-
-// ConnectCRI passes through to the base host.
-func (d *DryRun) ConnectCRI(endpoint string) (CRI, error) { return connectCRIOf(d.base, endpoint) }
-
-// ConnectCRI passes through to the base host (the socket is not relocated
-// by --root: the runtime is the machine's).
-func (s *Sandbox) ConnectCRI(endpoint string) (CRI, error) { return connectCRIOf(s.base, endpoint) }
-
-// ConnectCRI returns FCRI, or "connection refused" when it is nil (a
-// fake machine without a container runtime).
-func (f *Fake) ConnectCRI(endpoint string) (CRI, error) {
-	if f.FCRI == nil {
-		return nil, fmt.Errorf("dial unix %s: connect: connection refused", endpoint)
-	}
-	return f.FCRI, nil
+// IsUnimplemented reports whether a CRI call failed because the runtime
+// does not know the method (an older runtime without RuntimeConfig), so
+// callers need not speak gRPC status codes themselves.
+func IsUnimplemented(err error) bool {
+	s, ok := status.FromError(err)
+	return ok && s.Code() == codes.Unimplemented
 }
 
 // FakeCRI is an in-memory container runtime for tests. The zero value is a

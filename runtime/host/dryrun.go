@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kubelark/kubelark/runtime/cluster"
 )
 
 // DryRun is the --dry-run host: an in-memory overlay over a base host.
@@ -24,9 +26,10 @@ import (
 // (is-active, is-enabled) are read-only and go to the base, so preflight
 // checks in a dry run see the real machine. Sleep advances a virtual clock
 // instead of waiting, so wait loops finish at once. Facts, Exec and Rand
-// come from the base.
+// come from the base. API clients, probes and the CRI: see Network.
 type DryRun struct {
-	base Host
+	base    Host
+	clients *cluster.DryRunFactory
 
 	mu      sync.Mutex
 	overlay map[string]*memEntry // cleaned path -> entry; nil = tombstone
@@ -35,9 +38,11 @@ type DryRun struct {
 
 var _ Host = (*DryRun)(nil)
 
-// NewDryRun wraps base (normally the live host, possibly sandboxed).
+// NewDryRun wraps base: the live host for --dry-run (the CLI puts the
+// Sandbox outside it, see Sandbox), or a Fake in tests. Its API factory
+// reads through to base.Clients().
 func NewDryRun(base Host) *DryRun {
-	return &DryRun{base: base, overlay: map[string]*memEntry{}}
+	return &DryRun{base: base, clients: cluster.NewDryRun(base.Clients()), overlay: map[string]*memEntry{}}
 }
 
 // Overlay lists the paths the run would create or change (sorted) and the
@@ -290,9 +295,6 @@ func (d *DryRun) Exec(ctx context.Context, name string, args ...string) ([]byte,
 }
 func (d *DryRun) PortFree(port int) (bool, error)          { return d.base.PortFree(port) }
 func (d *DryRun) LookupHost(name string) ([]string, error) { return d.base.LookupHost(name) }
-func (d *DryRun) DialTimeout(network, address string, timeout time.Duration) (io.Closer, error) {
-	return d.base.DialTimeout(network, address, timeout)
-}
 
 // Now is the base clock plus the time "slept" so far.
 func (d *DryRun) Now() time.Time {

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kubelark/kubelark/runtime/cluster"
 )
 
 // Fake is a deterministic in-memory host for unit tests: files live in a
@@ -28,8 +31,15 @@ type Fake struct {
 	FBusyPorts map[int]bool
 	FHosts     map[string][]string // LookupHost answers
 	FExec      func(name string, args ...string) ([]byte, error)
-	FDial      func(network, address string) error
-	// FCRI answers the CRI RPCs (ConnectCRI); nil = no runtime.
+	// FClients is the API client factory; nil = a dry-run overlay with no
+	// cluster behind it (made on first use and kept). A test that talks
+	// to an httptest API server sets cluster.NewLive(cluster.LiveOptions{
+	// Clock: fake}) so retries run on the fake clock.
+	FClients cluster.Factory
+	// FHTTP answers HTTPGet; nil = connection refused. A test probing an
+	// httptest server sets host.NewLive(host.LiveOptions{}).HTTPGet.
+	FHTTP func(ctx context.Context, url string, tlsCfg *tls.Config) (HTTPResponse, error)
+	// FCRI answers CRI(path); nil = no runtime (connection refused).
 	FCRI    CRI
 	FDryRun bool
 	// FLive makes the fake claim to be the running system, so builtins
@@ -95,14 +105,32 @@ func (f *Fake) LookupHost(name string) ([]string, error) {
 	}
 	return nil, fmt.Errorf("lookup %s: no such host", name)
 }
-func (f *Fake) DialTimeout(network, address string, timeout time.Duration) (io.Closer, error) {
-	if f.FDial == nil {
-		return nil, fmt.Errorf("dial %s %s: connection refused", network, address)
+
+// Clients returns FClients, or a dry-run overlay made on first use.
+func (f *Fake) Clients() cluster.Factory {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.FClients == nil {
+		f.FClients = cluster.NewDryRun(nil)
 	}
-	if err := f.FDial(network, address); err != nil {
-		return nil, err
+	return f.FClients
+}
+
+// HTTPGet asks FHTTP.
+func (f *Fake) HTTPGet(ctx context.Context, url string, tlsCfg *tls.Config) (HTTPResponse, error) {
+	if f.FHTTP == nil {
+		return HTTPResponse{}, fmt.Errorf("Get %q: connection refused (the fake host has no network; set FHTTP)", url)
 	}
-	return io.NopCloser(nil), nil
+	return f.FHTTP(ctx, url, tlsCfg)
+}
+
+// CRI returns FCRI, or "connection refused" when it is nil (a fake machine
+// without a container runtime).
+func (f *Fake) CRI(path string) (CRI, error) {
+	if f.FCRI == nil {
+		return nil, fmt.Errorf("dial unix %s: connect: connection refused", path)
+	}
+	return f.FCRI, nil
 }
 
 // Service records the call; it fails only for unknown actions.

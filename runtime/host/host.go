@@ -2,14 +2,17 @@
 //
 // Every side effect a builtin performs goes through the Host interface, so
 // the same recipe runs live, dry (overlay + recorder) or in a unit test
-// (in-memory host). Builtins never touch os, net or exec directly.
+// (in-memory host). Builtins never touch os, net, net/http, gRPC, exec or
+// the wall clock directly: files, services, facts, API clients, HTTP probes,
+// the container runtime, the clock and randomness all come from the Host,
+// and the CLI chooses the Host once per run (Live, Sandbox(Live),
+// Sandbox(DryRun(Live)); Fake in tests).
 package host
 
 import (
 	"context"
 	"io"
 	"io/fs"
-	"net/http"
 	"time"
 )
 
@@ -80,16 +83,6 @@ type Facts interface {
 	PortFree(port int) (bool, error)
 	// LookupHost resolves a host name.
 	LookupHost(name string) ([]string, error)
-	// Dial opens a connection, e.g. to a CRI unix socket.
-	DialTimeout(network, address string, timeout time.Duration) (io.Closer, error)
-}
-
-// Network is for HTTP(S) probes and API clients.
-type Network interface {
-	// HTTPClient returns a client for the given TLS transport; the dry-run
-	// host returns a client whose requests fail with ErrDryRun for
-	// non-GET methods.
-	HTTPClient(rt http.RoundTripper) *http.Client
 }
 
 // Clock and randomness are injectable so tests are deterministic.
@@ -103,6 +96,7 @@ type Host interface {
 	Files
 	Services
 	Facts
+	Network
 	Clock
 	// Rand is the source of key material and tokens (crypto/rand live).
 	Rand() io.Reader

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+
+	"github.com/kubelark/kubelark/runtime/cluster"
 )
 
 // LiveOptions configures the live host.
@@ -46,6 +48,7 @@ type LiveOptions struct {
 type Live struct {
 	opts    LiveOptions
 	environ []string
+	clients *cluster.Live
 }
 
 var _ Host = (*Live)(nil)
@@ -59,7 +62,9 @@ func NewLive(opts LiveOptions) *Live {
 	if opts.SystemdMarker == "" {
 		opts.SystemdMarker = "/run/systemd/system"
 	}
-	return &Live{opts: opts, environ: append([]string(nil), env...)}
+	l := &Live{opts: opts, environ: append([]string(nil), env...)}
+	l.clients = cluster.NewLive(cluster.LiveOptions{Clock: l})
+	return l
 }
 
 // Timeouts of commands the host runs: fact commands are quick reads; a
@@ -357,10 +362,6 @@ func (l *Live) PortFree(port int) (bool, error) {
 }
 
 func (l *Live) LookupHost(name string) ([]string, error) { return net.LookupHost(name) }
-
-func (l *Live) DialTimeout(network, address string, timeout time.Duration) (io.Closer, error) {
-	return net.DialTimeout(network, address, timeout)
-}
 
 // ---- clock, randomness, mode ----
 

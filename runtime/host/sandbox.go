@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kubelark/kubelark/runtime/cluster"
 )
 
 // DefaultRoots are the directories a recipe may write under unless the
@@ -61,6 +64,8 @@ type Sandbox struct {
 	base  Host
 	roots []string
 	root  string
+	// relocated is the API factory under --root (see Clients).
+	relocated cluster.Factory
 }
 
 var _ Host = (*Sandbox)(nil)
@@ -85,6 +90,7 @@ func NewSandbox(base Host, opts SandboxOptions) (*Sandbox, error) {
 		}
 		if r != "/" {
 			s.root = r
+			s.relocated = cluster.NewDryRun(nil)
 		}
 	}
 	return s, nil
@@ -304,11 +310,8 @@ func (s *Sandbox) LookPath(name string) (string, error) { return s.base.LookPath
 func (s *Sandbox) Exec(ctx context.Context, name string, args ...string) ([]byte, error) {
 	return s.base.Exec(ctx, name, args...)
 }
-func (s *Sandbox) PortFree(port int) (bool, error)          { return s.base.PortFree(port) }
-func (s *Sandbox) LookupHost(name string) ([]string, error) { return s.base.LookupHost(name) }
-func (s *Sandbox) DialTimeout(network, address string, timeout time.Duration) (io.Closer, error) {
-	return s.base.DialTimeout(network, address, timeout)
-}
+func (s *Sandbox) PortFree(port int) (bool, error)                  { return s.base.PortFree(port) }
+func (s *Sandbox) LookupHost(name string) ([]string, error)         { return s.base.LookupHost(name) }
 func (s *Sandbox) Now() time.Time                                   { return s.base.Now() }
 func (s *Sandbox) Sleep(ctx context.Context, d time.Duration) error { return s.base.Sleep(ctx, d) }
 func (s *Sandbox) Rand() io.Reader                                  { return s.base.Rand() }
@@ -316,3 +319,23 @@ func (s *Sandbox) DryRun() bool                                     { return s.b
 
 // Live is false under --root: the relocated tree is not the running system.
 func (s *Sandbox) Live() bool { return s.root == "" && s.base.Live() }
+
+// Clients passes through, except under --root: the relocated tree is not
+// the running system, and its kubeconfigs may name a cluster that is not
+// this run's (an image being built), so API clients are a dry-run overlay
+// with no cluster behind it: writes are recorded, reads see only them.
+func (s *Sandbox) Clients() cluster.Factory {
+	if s.relocated != nil {
+		return s.relocated
+	}
+	return s.base.Clients()
+}
+
+// HTTPGet passes through (the builtins probe only a Live host).
+func (s *Sandbox) HTTPGet(ctx context.Context, url string, tlsCfg *tls.Config) (HTTPResponse, error) {
+	return s.base.HTTPGet(ctx, url, tlsCfg)
+}
+
+// CRI passes through, also under --root: the socket is not relocated, the
+// container runtime is the machine's.
+func (s *Sandbox) CRI(path string) (CRI, error) { return s.base.CRI(path) }

@@ -1,61 +1,37 @@
-package builtins
+package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
-
-	"github.com/kubelark/kubelark/runtime/host"
 )
 
-// pfCRITimeout bounds each CRI RPC, like kubeadm's defaultTimeout.
-const pfCRITimeout = 5 * time.Second
-
-// newCRIClient connects to the container runtime at endpoint (a unix
-// socket path). A host that answers the CRI itself (host.CRIConnector: the
-// Fake, and DryRun/Sandbox over it) is used as is, so tests never touch the
-// machine; otherwise the socket is dialled over gRPC. Tests may replace it.
-var newCRIClient = func(h host.Host, endpoint string) (host.CRI, error) {
-	if c, ok := h.(host.CRIConnector); ok {
-		cl, err := c.ConnectCRI(endpoint)
-		if !errors.Is(err, host.ErrNoCRIConnector) {
-			return cl, err
-		}
-	}
-	return dialCRI(h, endpoint)
-}
-
-// grpcCRI is the live CRI client over a unix socket. The connection is
-// opened through the host (Host.DialTimeout), as the old socket check did.
+// grpcCRI is the live CRI client over a unix socket, as kubeadm's
+// utilruntime.CRIRuntime (cri-client) talks to the runtime.
 type grpcCRI struct {
 	conn *grpc.ClientConn
 	rt   runtimeapi.RuntimeServiceClient
 	img  runtimeapi.ImageServiceClient
 }
 
-func dialCRI(h host.Host, sockPath string) (host.CRI, error) {
+// maxCRIMessage is the gRPC receive limit, kubeadm's (cri-client's) 16 MiB.
+const maxCRIMessage = 16 * 1024 * 1024
+
+// dialCRI makes a client for the socket at sockPath; the connection opens
+// on the first RPC, whose context bounds the dial.
+func dialCRI(sockPath string) (CRI, error) {
 	dialer := func(ctx context.Context, _ string) (net.Conn, error) {
-		c, err := h.DialTimeout("unix", sockPath, pfCRITimeout)
-		if err != nil {
-			return nil, err
-		}
-		nc, ok := c.(net.Conn)
-		if !ok {
-			c.Close()
-			return nil, fmt.Errorf("dial unix %s: this host cannot carry a gRPC connection", sockPath)
-		}
-		return nc, nil
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sockPath)
 	}
 	conn, err := grpc.NewClient("passthrough:///"+sockPath,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(dialer),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16*1024*1024)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxCRIMessage)))
 	if err != nil {
 		return nil, fmt.Errorf("cannot create a gRPC client for %s: %w", sockPath, err)
 	}
