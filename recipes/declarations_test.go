@@ -77,7 +77,7 @@ func TestInitFlags(t *testing.T) {
 		"pod-network-cidr": "pod_subnet", "control-plane-endpoint": "control_plane_endpoint", "upload-certs": "upload_certs",
 		"apiserver-advertise-address": "advertise_address", "apiserver-bind-port": "bind_port", "service-cidr": "service_subnet",
 		"service-dns-domain": "dns_domain", "kubernetes-version": "kubernetes_version", "token": "token", "token-ttl": "token_ttl",
-		"cri-socket": "cri_socket", "node-name": "node_name", "certificate-key": "certificate_key", "skip-token-print": "skip_token_print",
+		"cri-socket": "cri_socket", "node-name": "node_name", "certificate-key": "certificate_key", "skip-token-print": "skip_token_print", "feature-gates": "feature_gates",
 		"apiserver-cert-extra-sans": "cert_sans", "cert-dir": "cert_dir", "image-repository": "image_repository",
 		"ignore-preflight-errors": "ignore_preflight_errors", "skip-phases": "skip_phases",
 	}
@@ -127,4 +127,40 @@ func runInitFlags(t *testing.T, flags []runtime.FlagValue) (*runtime.Plan, strin
 		DryRun: true, Host: newFake(), Out: &out, Flags: flags,
 	})
 	return plan, out.String(), err
+}
+
+// TestInitFeatureGatesFlag: --feature-gates takes kubeadm's spelling
+// (Name=true,Name2=false) and the same table as ClusterConfiguration's
+// featureGates: a gate at its default is ignored with a warning, a gate
+// kubelark cannot honour and an unknown gate are refused before anything
+// is planned.
+func TestInitFeatureGatesFlag(t *testing.T) {
+	gates := func(v string) []runtime.FlagValue {
+		return []runtime.FlagValue{{Name: "feature-gates", Values: []string{v}}}
+	}
+	plan, out, err := runInitFlags(t, gates("NodeLocalCRISocket=true"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "feature_gates: NodeLocalCRISocket is the default (true); ignored") {
+		t.Errorf("no warning for a gate at its default:\n%s", out)
+	}
+	if len(plan.Actions) == 0 {
+		t.Error("a gate at its default stopped the run")
+	}
+	for flag, want := range map[string]string{
+		"PublicKeysECDSA=true":     "PublicKeysECDSA is not supported: set encryptionAlgorithm: ECDSA-P256",
+		"NodeLocalCRISocket=false": "NodeLocalCRISocket is GA and locked to true",
+		"Rootless=true":            "Rootless is not a kubeadm v1.36 feature gate; known: NodeLocalCRISocket, PublicKeysECDSA, RootlessControlPlane",
+		"PublicKeysECDSA=maybe":    "PublicKeysECDSA is string; want true or false",
+	} {
+		plan, out, err := runInitFlags(t, gates(flag))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--feature-gates %s: err = %v, want it to contain %q\n%s", flag, err, want, out)
+			continue
+		}
+		if len(plan.Actions) != 0 {
+			t.Errorf("--feature-gates %s: %d actions planned before the refusal", flag, len(plan.Actions))
+		}
+	}
 }

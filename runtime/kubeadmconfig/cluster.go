@@ -3,7 +3,6 @@ package kubeadmconfig
 import (
 	"fmt"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +49,6 @@ func (c *checker) checkCluster(cc *ClusterConfiguration) {
 	c.checkImageMeta(&cc.DNS.ImageMeta, "dns")
 	c.check(cc.CertificatesDir, "certificatesDir", checkAbsPath)
 	c.check(cc.ImageRepository, "imageRepository", checkImageRepository)
-	c.checkFeatureGates(cc.FeatureGates)
 	c.check(cc.ClusterName, "clusterName", checkDNSSubdomain)
 	if cc.EncryptionAlgorithm != "" && !contains(encryptionAlgorithms, cc.EncryptionAlgorithm) {
 		c.errorf("encryptionAlgorithm", "%q is not supported; use one of %s", cc.EncryptionAlgorithm, strings.Join(encryptionAlgorithms, ", "))
@@ -185,29 +183,6 @@ func checkNodeMask(subnets string, cm []Arg) string {
 		}
 	}
 	return ""
-}
-
-// checkFeatureGates validates kubeadm's feature gates like kubeadm v1.36
-// does: an unknown gate is an error, and so is turning off a GA gate that is
-// locked on. Whether a valid gate has any effect is the recipe's business.
-func (c *checker) checkFeatureGates(gates map[string]bool) {
-	names := make([]string, 0, len(gates))
-	for k := range gates {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		f := "featureGates." + k
-		switch k {
-		case "NodeLocalCRISocket":
-			if !gates[k] {
-				c.errorf(f, "is GA and locked to true in kubeadm v1.36; remove it")
-			}
-		case "PublicKeysECDSA", "RootlessControlPlane":
-		default:
-			c.errorf(f, "unknown kubeadm feature gate; known: NodeLocalCRISocket, PublicKeysECDSA, RootlessControlPlane (component feature gates go in extraArgs feature-gates)")
-		}
-	}
 }
 
 // checkValidity checks the certificate validity periods, warning like

@@ -98,7 +98,7 @@ func TestLoadErrors(t *testing.T) {
 		{"image tag", clusterHdr + "dns:\n  imageTag: \"-bad\"\n", []string{"dns.imageTag", "not a valid image tag"}, nil},
 		{"cert dir", clusterHdr + "certificatesDir: pki\n", []string{"certificatesDir", "not an absolute path"}, nil},
 		{"validity", clusterHdr + "certificateValidityPeriod: 1y\n", []string{"certificateValidityPeriod", "not a duration"}, nil},
-		{"gate unknown", clusterHdr + "featureGates:\n  Foo: true\n", []string{"featureGates.Foo: unknown kubeadm feature gate"}, nil},
+		{"gate unknown", clusterHdr + "featureGates:\n  Foo: true\n", []string{"featureGates.Foo: is not a kubeadm v1.36 feature gate"}, nil},
 		{"gate rootless", clusterHdr + "featureGates:\n  RootlessControlPlane: true\n", []string{"featureGates.RootlessControlPlane is not supported"}, nil},
 		{"gate ecdsa", clusterHdr + "featureGates:\n  PublicKeysECDSA: true\n", []string{"encryptionAlgorithm: ECDSA-P256"}, nil},
 		{"gate locked", clusterHdr + "featureGates:\n  NodeLocalCRISocket: false\n", []string{"locked to true"}, nil},
