@@ -57,7 +57,7 @@ func NewLive(opts LiveOptions) *Live {
 		opts.Timeout = 30 * time.Second
 	}
 	if opts.Clock == nil {
-		opts.Clock = wallClock{}
+		opts.Clock = WallClock{}
 	}
 	return &Live{opts: opts}
 }
@@ -154,12 +154,14 @@ func (ctxWarnings) HandleWarningHeaderWithContext(ctx context.Context, code int,
 	}
 }
 
-// wallClock is the default Clock outside a Host (this package's tests).
-type wallClock struct{}
+// WallClock is the machine's clock: the live Host's Now and Sleep, and the
+// default Clock of clients made outside a Host (this package's tests).
+type WallClock struct{}
 
-func (wallClock) Now() time.Time { return time.Now() }
+func (WallClock) Now() time.Time { return time.Now() }
 
-func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done.
+func (WallClock) Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
