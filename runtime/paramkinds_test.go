@@ -69,3 +69,14 @@ func TestParamKindDeclErrors(t *testing.T) {
 		wantErr(t, r.err, want)
 	}
 }
+
+// A dict parameter with a schema is checked as one dict.
+func TestParamSchemaOnDict(t *testing.T) {
+	src := `params(a = param({}, "d", schema = {"ttl": "duration", "count": "int"}))
+info("ok")`
+	mustRun(t, runFiles(t, map[string]string{"main.star": src}, Options{Set: []string{"a={ttl: 2h, count: 3}"}}))
+	r := runFiles(t, map[string]string{"main.star": src}, Options{Set: []string{"a={ttl: 2h, m: 3}"}})
+	wantErr(t, r.err, `parameter a: unknown key "m"`, "allowed keys are count, ttl", "(from --set a=...)")
+	r = runFiles(t, map[string]string{"main.star": src}, Options{Set: []string{"a={ttl: 2h, count: x}"}})
+	wantErr(t, r.err, `key "count": want an int, got string "x"`)
+}
