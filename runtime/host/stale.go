@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"syscall"
 )
 
 // tempInfix is what writeAtomic puts between the target's name and the
@@ -47,7 +48,7 @@ func IsStaleTemp(name string) bool {
 // RemoveStaleTemps removes the temp files of interrupted writes under each
 // root (recipe paths, through h: relocated with --root, into the overlay
 // with --dry-run) and returns the paths removed (or, dry, that would be).
-// A missing root is skipped; symlinks are not followed. Two kubelark runs
+// A missing or unreadable directory is skipped; symlinks are not followed. Two kubelark runs
 // on the same tree at once are not supported, so every match is stale.
 func RemoveStaleTemps(h Files, roots []string) ([]string, error) {
 	var removed []string
@@ -55,7 +56,10 @@ func RemoveStaleTemps(h Files, roots []string) ([]string, error) {
 	walk = func(dir string, depth int) error {
 		entries, err := h.ReadDir(dir)
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || depth > 0 && errors.Is(err, fs.ErrPermission) {
+			// A missing root has nothing stale; one the user cannot read
+			// (a non-root --dry-run of /var/lib/kubelet) cannot be written
+			// by this run either, so it is left for a run that can.
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.ENOTDIR) {
 				return nil
 			}
 			return err
