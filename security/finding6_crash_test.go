@@ -40,6 +40,8 @@ func TestFinding6KilledInitConverges(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0))
 	t.Logf("one run takes %s; kill delays are random in [0, %s), seed %d", span, span, seed)
+	unfinished := 0 // kills that left a half pair, a marker or a temp file
+	defer func() { t.Logf("%d of %d kills left an unfinished tree for the re-run", unfinished, crashTries) }()
 	for i := 0; i < crashTries; i++ {
 		root := t.TempDir()
 		delay := time.Duration(rng.Int64N(int64(span)))
@@ -50,6 +52,9 @@ func TestFinding6KilledInitConverges(t *testing.T) {
 		time.Sleep(delay)
 		_ = cmd.Process.Kill() // SIGKILL; the run may already have ended
 		_ = cmd.Wait()
+		if len(crashLeftovers(t, root)) > 0 {
+			unfinished++
+		}
 		r := kubelark(t, crashInitArgs(root)...)
 		if r.Code != 0 {
 			t.Errorf("try %d (killed after %s): the re-run failed (exit %d):\n%s", i, delay, r.Code, r.Output())
