@@ -13,6 +13,7 @@ import (
 	"go.starlark.net/starlark"
 	"k8s.io/cluster-bootstrap/token/jws"
 
+	"github.com/kubelark/kubelark/internal/valid"
 	"github.com/kubelark/kubelark/runtime"
 )
 
@@ -124,10 +125,10 @@ func jwsVerifyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 // certKeyAEAD parses a certificate key (kubeadm-facts §6) into AES-256-GCM.
 func certKeyAEAD(env *runtime.Env, fn, keyHex string) (cipher.AEAD, error) {
 	env.RegisterSecret(keyHex)
-	key, err := hex.DecodeString(keyHex)
-	if err != nil || len(key) != 32 {
-		return nil, fmt.Errorf("%s: key: a certificate key is 64 hex characters (32 bytes), as printed by certificate_key() or `kubeadm certs certificate-key`", fn)
+	if err := valid.CertificateKey(keyHex); err != nil {
+		return nil, fmt.Errorf("%s: key: %w", fn, err)
 	}
+	key, _ := hex.DecodeString(keyHex)
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn, err)

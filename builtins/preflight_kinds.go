@@ -122,6 +122,9 @@ func parseKubernetesVersion(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
 
 func parseServiceActive(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
 	unit := a.str("unit", true, "")
+	if err := host.CheckServicePolicy("is-active", unit); a.err == nil && unit != "" && err != nil {
+		a.err = fmt.Errorf("%s: field \"unit\": %w", a.whereOr(), err)
+	}
 	ports := a.ints("ports")
 	return title(unit), func(c *pfCtx) []pfFinding {
 		if err := c.h.Service(c.ctx, "is-active", unit); err != nil {
@@ -136,6 +139,9 @@ func parseServiceActive(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
 
 func parseServiceEnabled(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
 	unit := a.str("unit", true, "")
+	if err := host.CheckServicePolicy("is-enabled", unit); a.err == nil && unit != "" && err != nil {
+		a.err = fmt.Errorf("%s: field \"unit\": %w", a.whereOr(), err)
+	}
 	return "Service-" + title(unit), func(c *pfCtx) []pfFinding {
 		err := c.h.Service(c.ctx, "is-enabled", unit)
 		switch {

@@ -34,6 +34,11 @@ type paramDecl struct {
 	// to the value from the lower layers instead of replacing it, as
 	// kubeadm unions --ignore-preflight-errors with the config's list.
 	merge bool
+	// kind narrows a string to a syntax (paramkinds.go), "" for none.
+	kind string
+	// schema gives a dict, or each dict of a list, its allowed keys and
+	// their type or kind (paramkinds.go); nil for none.
+	schema map[string]string
 }
 
 var _ starlark.Value = (*paramDecl)(nil)
@@ -69,14 +74,27 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	var def, typ, choices starlark.Value = starlark.None, starlark.None, starlark.None
 	var doc string
 	var secret, merge bool
-	var flag string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret, "flag?", &flag, "merge?", &merge); err != nil {
+	var flag, kind string
+	var schema *starlark.Dict
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret, "flag?", &flag, "merge?", &merge,
+		"kind?", &kind, "schema?", &schema); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(doc) == "" {
 		return nil, fmt.Errorf("%s: doc is empty; say what the parameter means, operators read it in errors and docs", b.Name())
 	}
-	p := &paramDecl{def: def, doc: doc, secret: secret, flag: flag, merge: merge}
+	p := &paramDecl{def: def, doc: doc, secret: secret, flag: flag, merge: merge, kind: kind}
+	if schema != nil {
+		p.schema = map[string]string{}
+		for _, kv := range schema.Items() {
+			k, ok1 := kv[0].(starlark.String)
+			t, ok2 := kv[1].(starlark.String)
+			if !ok1 || !ok2 {
+				return nil, fmt.Errorf("%s: schema: want a dict of key name -> type or kind name (strings), got %s: %s", b.Name(), kv[0].Type(), kv[1].Type())
+			}
+			p.schema[string(k)] = string(t)
+		}
+	}
 	inferred, err := typeOfValue(def)
 	if err != nil {
 		return nil, fmt.Errorf("%s: default %s: %v", b.Name(), def, err)
@@ -103,6 +121,9 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	}
 	if p.goDef, err = ToGo(def); err != nil {
 		return nil, fmt.Errorf("%s: default%s", b.Name(), errSuffix(err))
+	}
+	if err := checkKindDecl(b.Name(), p); err != nil {
+		return nil, err
 	}
 	if choices != starlark.None {
 		c, err := ToGo(choices)

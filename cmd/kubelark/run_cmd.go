@@ -146,6 +146,9 @@ func (a *app) run(cmd *cobra.Command, recipe string, rc *runCommand) error {
 		return err
 	}
 	opts.Host = h
+	if err := removeStaleTemps(h, out); err != nil {
+		return err
+	}
 	_, err = runtime.Run(cmd.Context(), opts)
 	return err
 }
