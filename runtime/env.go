@@ -244,8 +244,18 @@ func (e *Env) Warnings() []string {
 // Output records a line the recipe prints for the operator. The plan
 // always gets the redacted line; stdout gets the line as is only when reveal
 // is set and the run is live (the join command must carry its token).
-func (e *Env) Output(line string, reveal bool) {
-	red := e.Redact(line)
+func (e *Env) Output(line string, reveal bool) { e.output(line, line, reveal) }
+
+// OutputSecret is Output of a Secret line (a join command built with +):
+// the plan and every dry-run or unrevealed stdout get its redacted
+// rendering; only a live run with reveal prints the real bytes.
+func (e *Env) OutputSecret(line *Secret, reveal bool) {
+	e.RegisterSecretValue(line)
+	e.output(line.String(), line.Reveal(), reveal)
+}
+
+func (e *Env) output(shown, real string, reveal bool) {
+	red := e.Redact(shown)
 	e.mu.Lock()
 	e.plan.Output = append(e.plan.Output, red)
 	e.mu.Unlock()
@@ -253,7 +263,7 @@ func (e *Env) Output(line string, reveal bool) {
 		return
 	}
 	if reveal && e.Host.Live() {
-		fmt.Fprintln(e.Out, line)
+		fmt.Fprintln(e.Out, real)
 	} else {
 		fmt.Fprintln(e.Out, red)
 	}

@@ -184,6 +184,8 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		fields[name] = sv
 		if s.decls[name].secret && !isZero(v) {
 			registerSecretValues(s.env, v)
+			sv = secretParamValue(sv)
+			fields[name] = sv
 			recorded[name] = Redacted
 		} else {
 			recorded[name] = v
