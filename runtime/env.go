@@ -83,8 +83,17 @@ func (e *Env) RegisterSecret(s string) {
 func (e *Env) Redact(s string) string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, sec := range e.secrets {
-		s = strings.ReplaceAll(s, sec, Redacted)
+	return RedactSecrets(s, e.secrets)
+}
+
+// RedactSecrets replaces each of secrets (those of six characters or more,
+// as RegisterSecret keeps) in s by Redacted: the textual redaction, for
+// callers that hold secrets without an Env (the command's error printer).
+func RedactSecrets(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 6 {
+			s = strings.ReplaceAll(s, sec, Redacted)
+		}
 	}
 	return s
 }
