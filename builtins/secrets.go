@@ -41,8 +41,8 @@ func optSecretOrString(env *runtime.Env, builtin, arg string, v starlark.Value) 
 }
 
 // secretDataPath matches where a Secret may go in an object: one value of
-// the data or stringData of a v1 Secret.
-var secretDataPath = regexp.MustCompile(`^\.(data|stringData)\.[^.\[]+$`)
+// the data or stringData of a v1 Secret (keys may hold dots: "ca.key").
+var secretDataPath = regexp.MustCompile(`^\.(data|stringData)\.[^\[]+$`)
 
 // checkSecretPaths refuses an object that carries a secret anywhere but
 // in the data or stringData of a v1 Secret: in a ConfigMap, an annotation
