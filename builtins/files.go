@@ -122,6 +122,9 @@ func writeFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlar
 	if err != nil {
 		return nil, err
 	}
+	if _, isSecret := content.(*runtime.Secret); isSecret && fm.Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s: %s: content is a secret and mode %04o lets others read it; write secrets with mode = 0o600 (or stricter)", b.Name(), filePath, modeBits(fm))
+	}
 	res, err := WriteFile(thread, env, b.Name(), FileWrite{
 		Path: filePath, Data: data, Mode: fm, DirMode: dm, Secret: secret,
 		Summary: map[string]any{"size": len(data)},
@@ -201,7 +204,9 @@ func readFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", b.Name(), target, err)
 	}
-	if IsSecretFile(target, data) {
+	// A file that holds a secret the run knows (one the recipe wrote
+	// there) is as secret as a key: the filesystem must not launder it.
+	if IsSecretFile(target, data) || env.HoldsSecret(string(data)) {
 		return env.NewRegisteredSecret(string(data)), nil
 	}
 	return starlark.String(data), nil

@@ -36,6 +36,7 @@ type Env struct {
 	phases  []string // current phase stack
 	warns   []string
 	secrets []string // values redacted from every printed line and the plan
+	typed   []string // the bytes of Secret values (see HoldsSecret)
 	state   map[any]any
 
 	// prefixes is the with_prefix() stack: the innermost replaces the top

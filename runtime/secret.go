@@ -169,12 +169,22 @@ func AsSecretOrString(v starlark.Value) (s string, secret, ok bool) {
 	return "", false, false
 }
 
-// RegisterSecretValue registers the secret parts of v (if it is a Secret)
-// for the textual redaction of printed lines, plans and errors.
+// RegisterSecretValue registers the secret parts of v (a Secret, or a
+// list or dict holding Secrets) for the textual redaction of printed
+// lines, plans and errors, and as typed secrets (HoldsSecret).
 func (e *Env) RegisterSecretValue(v starlark.Value) {
-	if s, ok := v.(*Secret); ok {
-		for _, t := range s.secretTexts() {
-			e.RegisterSecret(t)
+	switch v := v.(type) {
+	case *Secret:
+		for _, t := range v.secretTexts() {
+			e.registerTyped(t)
+		}
+	case *starlark.List:
+		for i := 0; i < v.Len(); i++ {
+			e.RegisterSecretValue(v.Index(i))
+		}
+	case *starlark.Dict:
+		for _, it := range v.Items() {
+			e.RegisterSecretValue(it[1])
 		}
 	}
 }
@@ -182,8 +192,35 @@ func (e *Env) RegisterSecretValue(v starlark.Value) {
 // NewRegisteredSecret wraps s as a Secret and registers its bytes with the
 // textual redaction: what every builtin that produces a secret returns.
 func (e *Env) NewRegisteredSecret(s string) *Secret {
-	e.RegisterSecret(s)
+	e.registerTyped(s)
 	return NewSecret(s)
+}
+
+// registerTyped registers the bytes of a Secret value: for the textual
+// redaction, and for HoldsSecret.
+func (e *Env) registerTyped(s string) {
+	e.RegisterSecret(s)
+	if len(s) < 6 {
+		return
+	}
+	e.mu.Lock()
+	e.typed = append(e.typed, s)
+	e.mu.Unlock()
+}
+
+// HoldsSecret reports whether data contains the bytes of a Secret value of
+// this run (one the recipe wrote to a file and reads back). Only typed
+// secrets count: the textual registry also holds every string of a secret
+// parameter (a token's "24h" ttl, its groups), which ordinary files share.
+func (e *Env) HoldsSecret(data string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range e.typed {
+		if strings.Contains(data, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // secretParamValue is the value of a param(secret=True): a string is a

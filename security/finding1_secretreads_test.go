@@ -89,7 +89,7 @@ info(yaml.encode({"k": k}))
 // A copy of a key written by the recipe is a secret file: the dry-run
 // plan carries no content (nor hash) of it.
 func TestFinding1ReadCAKeyCopiedIntoPlannedFile(t *testing.T) {
-	r, _ := readRun(t, map[string]string{caKeyPath: plantedKey}, `write_file("/etc/kubernetes/copy-of-ca", read_file("/etc/kubernetes/pki/ca.key"), mode = 0o644)
+	r, _ := readRun(t, map[string]string{caKeyPath: plantedKey}, `write_file("/etc/kubernetes/copy-of-ca", read_file("/etc/kubernetes/pki/ca.key"), mode = 0o600)
 `)
 	if r.Code != 0 {
 		t.Errorf("exit %d\n%s", r.Code, r.Output())
@@ -133,5 +133,26 @@ output("token: " + kc["users"][0]["user"]["token"])
 `, kubeconfigToken)
 	if r.Code != 0 || !strings.Contains(r.Stdout, "server https://10.0.0.1:6443") {
 		t.Errorf("the public parts of a kubeconfig stay readable: exit %d\n%s", r.Code, r.Output())
+	}
+}
+
+// A secret written to an innocent-looking file and read back is still a
+// secret: the filesystem (real or the dry-run overlay) does not launder it.
+func TestFinding1SecretLaunderedThroughAFile(t *testing.T) {
+	r, _ := readRun(t, nil, `t = parse_bootstrap_token("`+knownToken+`")
+write_file("/etc/kubernetes/notes.txt", "token " + t.token + "\n", mode = 0o600)
+fail("laundered: " + read_file("/etc/kubernetes/notes.txt"))
+`, knownSecret)
+	if r.Code == 0 {
+		t.Errorf("fail() must fail")
+	}
+}
+
+// A fork cannot copy a key it read into a file others can read.
+func TestFinding1ReadCAKeyCopiedWorldReadable(t *testing.T) {
+	r, _ := readRun(t, map[string]string{caKeyPath: plantedKey}, `write_file("/etc/kubernetes/pki/copy.txt", read_file("/etc/kubernetes/pki/ca.key"), mode = 0o644)
+`)
+	if r.Code == 0 || !strings.Contains(r.Stderr, "content is a secret and mode 0644 lets others read it") {
+		t.Errorf("want write_file to refuse: exit %d\n%s", r.Code, r.Output())
 	}
 }
