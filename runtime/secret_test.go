@@ -24,7 +24,8 @@ func evalSecret(t *testing.T, expr string) (starlark.Value, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := starlark.StringDict{"s": s, "t": tok, "json": json.Module}
+	env := Predeclared(NewRegistry())
+	env["s"], env["t"], env["json"] = s, tok, json.Module
 	thread := &starlark.Thread{Name: "secret-test"}
 	return starlark.EvalOptions(fileOptions, thread, "expr.star", expr, env)
 }
@@ -69,14 +70,15 @@ func TestSecretRefusesStringOperations(t *testing.T) {
 	for _, expr := range []string{
 		`s[0]`, `s[0:4]`, `len(s)`, `s.upper()`, `s.startswith("s")`, `list(s)`, `"s" in s`, `s * 2`, `s % ()`,
 		`",".join([s])`, `json.encode(s)`, `json.encode({"k": s})`, `{s: 1}`, `s < s`, `int(s)`, `s.elems()`,
+		`yaml.encode({"k": s})`, `yaml.decode(s)`, `yaml.decode_all(s)`, `json.decode(s)`,
 	} {
 		v, err := evalSecret(t, expr)
 		if err == nil {
 			t.Errorf("%s = %v, want an error", expr, v)
 			continue
 		}
-		if strings.Contains(err.Error(), testSecretBytes) {
-			t.Errorf("%s: the error quotes the secret: %v", expr, err)
+		if strings.Contains(err.Error(), testSecretBytes) || strings.Contains(err.Error(), "undefined") {
+			t.Errorf("%s: the error quotes the secret (or the test is wrong): %v", expr, err)
 		}
 	}
 }
