@@ -37,7 +37,7 @@ func registerAPI(r *runtime.Registry) {
 		Args: []runtime.Arg{
 			{Name: "kubeconfig", Type: "string", Doc: "path of a kubeconfig file (its current context is used)"},
 			{Name: "server", Type: "string", Doc: "API server URL; with kubeconfig it overrides the file's server (init talks to the local endpoint)"},
-			{Name: "token", Type: "string", Doc: "bearer token (registered as a secret)"},
+			{Name: "token", Type: "string or secret", Doc: "bearer token, e.g. bootstrap_token().token (registered as a secret)"},
 			{Name: "ca", Type: "string", Doc: "CA certificate: a path, or PEM text"},
 			{Name: "anonymous", Type: "bool", Doc: "no credentials (token discovery reads cluster-info this way)"},
 			{Name: "insecure", Type: "bool", Doc: "anonymous only: skip server verification (the caller must verify what it reads, e.g. with a CA pin)"},
@@ -173,6 +173,9 @@ func k8sClientFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 		dst *string
 	}{"kubeconfig": {kcV, &kubeconfig}, "server": {serverV, &server}, "token": {tokenV, &token}, "ca": {caV, &ca}, "timeout": {timeoutV, &timeout}} {
 		s, err := optString(b.Name(), arg, p.v)
+		if arg == "token" {
+			s, err = optSecretOrString(env, b.Name(), arg, p.v)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -308,11 +311,11 @@ func objectsArg(fn string, v starlark.Value) ([]*unstructured.Unstructured, erro
 			where = append(where, fmt.Sprintf("objects (YAML document %d)", i+1))
 		}
 	case *starlark.Dict:
-		m, err := runtime.ToGo(v)
+		m, err := objectData(fn, "objects", v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: objects: %w", fn, err)
+			return nil, err
 		}
-		raw, where = append(raw, m.(map[string]any)), append(where, "objects")
+		raw, where = append(raw, m), append(where, "objects")
 	case *starlark.List, starlark.Tuple:
 		it := v.(starlark.Indexable)
 		for i := 0; i < it.Len(); i++ {
@@ -320,11 +323,12 @@ func objectsArg(fn string, v starlark.Value) ([]*unstructured.Unstructured, erro
 			if !ok {
 				return nil, fmt.Errorf("%s: objects[%d]: got %s, want dict", fn, i, it.Index(i).Type())
 			}
-			m, err := runtime.ToGo(d)
+			at := fmt.Sprintf("objects[%d]", i)
+			m, err := objectData(fn, at, d)
 			if err != nil {
-				return nil, fmt.Errorf("%s: objects[%d]: %w", fn, i, err)
+				return nil, err
 			}
-			raw, where = append(raw, m.(map[string]any)), append(where, fmt.Sprintf("objects[%d]", i))
+			raw, where = append(raw, m), append(where, at)
 		}
 	default:
 		return nil, fmt.Errorf("%s: objects: got %s, want dict, list of dicts or YAML text", fn, v.Type())
@@ -462,7 +466,11 @@ func objectValue(obj *unstructured.Unstructured) (starlark.Value, error) {
 	if obj == nil {
 		return starlark.None, nil
 	}
-	return runtime.FromGo(obj.Object)
+	v, err := runtime.FromGo(obj.Object)
+	if err == nil && isSecret(obj) {
+		err = secretDataValues(v)
+	}
+	return v, err
 }
 
 func k8sApplyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

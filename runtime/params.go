@@ -205,6 +205,9 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		fields[name] = sv
 		if s.decls[name].secret && !isZero(v) {
 			registerSecretValues(s.env, v)
+			sv = secretParamValue(sv)
+			s.env.RegisterSecretValue(sv)
+			fields[name] = sv
 			recorded[name] = Redacted
 		} else {
 			recorded[name] = v

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -115,8 +116,20 @@ func (rc *runCommand) addBuiltinFlags(a *app) {
 	_ = rc.cmd.RegisterFlagCompletionFunc("phases", a.completePhases(rc))
 }
 
-func (a *app) run(cmd *cobra.Command, recipe string, rc *runCommand) error {
+func (a *app) run(cmd *cobra.Command, recipe string, rc *runCommand) (err error) {
 	f := &rc.flags
+	// The error printed on stderr is redacted of the secrets this command
+	// was handed (secret recipe flags, the --config's tokens and keys),
+	// whatever produced it; runtime.Run has already redacted what the run
+	// registered.
+	secrets := rc.secretFlagValues()
+	defer func() {
+		if err != nil {
+			if msg := runtime.RedactSecrets(err.Error(), secrets); msg != err.Error() {
+				err = errors.New(msg)
+			}
+		}
+	}()
 	out, jsonOut := io.Writer(a.stdout), io.Writer(nil)
 	switch f.output {
 	case "text":
@@ -140,6 +153,7 @@ func (a *app) run(cmd *cobra.Command, recipe string, rc *runCommand) error {
 		}
 		opts.ConfigDocs, opts.ConfigFile = res.Docs, f.config
 		opts.ConfigWarnings, opts.ConfigSecrets = res.Warnings, res.Secrets
+		secrets = append(secrets, res.Secrets...)
 	}
 	h, err := a.newHost(hostOptions{DryRun: f.dryRun, Root: f.root, AllowRoots: f.allowRoots, ServiceCommand: f.serviceCommand})
 	if err != nil {
@@ -151,6 +165,18 @@ func (a *app) run(cmd *cobra.Command, recipe string, rc *runCommand) error {
 	}
 	_, err = runtime.Run(cmd.Context(), opts)
 	return err
+}
+
+// secretFlagValues are the values given to the recipe flags of secret
+// parameters (--token, --certificate-key).
+func (rc *runCommand) secretFlagValues() []string {
+	var out []string
+	for _, f := range rc.recipeFlags {
+		if f.param.Secret {
+			out = append(out, f.values...)
+		}
+	}
+	return out
 }
 
 // givenRecipeFlags are the recipe flags set on the command line, by name.
