@@ -34,6 +34,10 @@ type paramDecl struct {
 	// to the value from the lower layers instead of replacing it, as
 	// kubeadm unions --ignore-preflight-errors with the config's list.
 	merge bool
+	// root ("write" or "read", "" for none) marks a path parameter whose
+	// value, when the user sets it, is added to the sandbox's roots before
+	// the first phase (userroots.go); the default never widens anything.
+	root string
 }
 
 var _ starlark.Value = (*paramDecl)(nil)
@@ -70,7 +74,8 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	var doc string
 	var secret, merge bool
 	var flag string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret, "flag?", &flag, "merge?", &merge); err != nil {
+	var root starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret, "flag?", &flag, "merge?", &merge, "root?", &root); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(doc) == "" {
@@ -99,6 +104,9 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, fmt.Errorf("%s: type: got %s, want a string such as \"int\"", b.Name(), typ.Type())
 	}
 	if err := checkFlagDecl(b.Name(), p); err != nil {
+		return nil, err
+	}
+	if p.root, err = rootDecl(b.Name(), p, root); err != nil {
 		return nil, err
 	}
 	if p.goDef, err = ToGo(def); err != nil {
@@ -171,6 +179,11 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		}
 		if s.describe {
 			return nil, s.stopDescribing()
+		}
+	}
+	if !s.describe { // describing reads no input: there are no user roots
+		if err := s.applyUserRoots(values, mapping); err != nil {
+			return nil, inputErr(err)
 		}
 	}
 

@@ -95,13 +95,16 @@ var errDenied = errors.New("a system directory")
 // invoking user's $HOME).
 func checkRootPolicy(r string, homes []string) error {
 	trees := append(append([]string(nil), deniedTrees...), homes...)
-	for _, d := range append(append([]string(nil), deniedDirs...), trees...) {
+	for _, d := range deniedDirs {
 		if r == d {
-			return fmt.Errorf("%s is %s shared with the rest of the system; allow the subdirectory you mean instead", r, errDenied)
+			return fmt.Errorf("%s is %s shared with the rest of the system (a subdirectory of it may be a root)", r, errDenied)
 		}
 	}
 	for _, d := range trees {
 		if within(r, d) {
+			if r == d {
+				return fmt.Errorf("%s is %s where nothing may be written by a recipe", r, errDenied)
+			}
 			return fmt.Errorf("%s is under %s, %s where nothing may be written by a recipe", r, d, errDenied)
 		}
 	}

@@ -99,7 +99,7 @@ func (s *Sandbox) addUserRoot(u UserRoot, checkClaimed bool) (RootInfo, bool, er
 	} else {
 		if checkClaimed {
 			if err := checkRootPolicy(claimed, s.homes); err != nil {
-				return RootInfo{}, false, fmt.Errorf("refusing %s %s (%s): %v; no configuration can allow it, choose a directory of its own such as /var/lib/etcd-data", kind, where, u.Source, err)
+				return RootInfo{}, false, fmt.Errorf("refusing %s %s (%s): %v; no configuration can allow it: choose a directory of its own, e.g. /var/lib/etcd-data", kind, where, u.Source, err)
 			}
 		}
 		if resolved != claimed && within(claimed, resolved) {

@@ -1,0 +1,136 @@
+package runtime
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"go.starlark.net/starlark"
+
+	"github.com/kubelark/kubelark/runtime/host"
+)
+
+// rootDecl validates param(..., root = ...): "write" (or True) marks a
+// directory parameter whose user-given value becomes a write root, "read"
+// a file or directory the recipe will read (an external etcd CA). Only
+// string parameters name paths.
+func rootDecl(fn string, p *paramDecl, v starlark.Value) (string, error) {
+	var root string
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return "", nil
+	case starlark.Bool:
+		if !v {
+			return "", nil
+		}
+		root = "write"
+	case starlark.String:
+		root = string(v)
+	default:
+		return "", fmt.Errorf("%s: root: got %s, want \"write\" (a directory the recipe writes) or \"read\" (a file it reads)", fn, v.Type())
+	}
+	if root != "write" && root != "read" {
+		return "", fmt.Errorf("%s: root = %q: want \"write\" (a directory the recipe writes) or \"read\" (a file it reads)", fn, root)
+	}
+	if p.typ != "string" {
+		return "", fmt.Errorf("%s: root = %q needs a string parameter (a path); this one is %s %s", fn, root, article(p.typ), p.typ)
+	}
+	return root, nil
+}
+
+// applyUserRoots adds to the sandbox the paths the user configured: the
+// value of every parameter declared with root = ..., when it came from the
+// user (--config, --values, --set, a recipe flag) and not from the
+// recipe's default. A recipe cannot widen the roots: its defaults are not
+// roots, and a value its own config mapping made up (one that is not in
+// the user's --config) is refused. It runs once, after the parameters are
+// resolved and before the first phase; the roots added are recorded in the
+// plan and printed with -v. A host that is not a sandbox (tests) has no
+// roots to widen.
+func (s *runState) applyUserRoots(values map[string]any, config *ConfigMapping) error {
+	w, ok := s.env.Host.(host.RootWidener)
+	if !ok {
+		return nil
+	}
+	var roots []host.UserRoot
+	for _, name := range s.declaredNames() {
+		d := s.decls[name]
+		if d.root == "" {
+			continue
+		}
+		v, _ := values[name].(string)
+		if v == "" || v == d.goDef {
+			continue
+		}
+		src, err := s.userSource(name, v, config)
+		if err != nil {
+			return err
+		}
+		roots = append(roots, host.UserRoot{Path: v, Source: src, Read: d.root == "read"})
+	}
+	added, err := w.AllowUserRoots(roots)
+	if err != nil {
+		return err
+	}
+	s.env.Plan().Roots = append(s.env.Plan().Roots, added...)
+	if s.env.Verbose > 0 {
+		for _, r := range added {
+			to := ""
+			if r.Resolved != "" {
+				to = " (-> " + r.Resolved + ")"
+			}
+			s.env.Infof("allowing %s under %s%s: from %s", r.Access, r.Path, to, r.Source)
+		}
+	}
+	return nil
+}
+
+// userSource names where the user gave parameter name its value v. The
+// --config layer is the recipe's mapping of the user's documents: its
+// value counts only if the documents hold it.
+func (s *runState) userSource(name, v string, config *ConfigMapping) (string, error) {
+	o := s.opts
+	for _, kv := range o.Set {
+		if k, _, _ := strings.Cut(kv, "="); k == name {
+			return "--set " + name, nil
+		}
+	}
+	if f, ok := s.flagSet[name]; ok {
+		return "--" + f, nil
+	}
+	if config != nil {
+		if cv, ok := config.Params[name].(string); ok && cv == v {
+			field := config.Sources[name]
+			if !holdsString(o.ConfigDocs, v) {
+				return "", fmt.Errorf("--config: the recipe's config mapping sets path parameter %s to %s (from kubeadm field %s), which the config file does not hold; a recipe cannot choose its own roots: fix the mapping, or give the path with --set %s=%s", name, v, field, name, v)
+			}
+			return "--config " + field, nil
+		}
+	}
+	if o.ValuesFile != "" {
+		return "--values " + o.ValuesFile, nil
+	}
+	return "", fmt.Errorf("internal error: parameter %s = %s came from no user input", name, v)
+}
+
+// holdsString reports whether a string leaf of data equals s as a path
+// (path.Clean on both, so "/var/lib/etcd-vz/" matches).
+func holdsString(data any, s string) bool {
+	switch d := data.(type) {
+	case string:
+		return d == s || (strings.HasPrefix(d, "/") && path.Clean(d) == path.Clean(s))
+	case []any:
+		for _, x := range d {
+			if holdsString(x, s) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, x := range d {
+			if holdsString(x, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
