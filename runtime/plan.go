@@ -40,6 +40,12 @@ type Action struct {
 	// Result is created, updated, unchanged, deleted, absent, recorded
 	// (dry-run service/wait), performed, or skipped.
 	Result string `json:"result"`
+	// Server and Credential say where an api.* action goes: the API
+	// server URL and the identity of the credentials sent (the kubeconfig
+	// path and its user, "bootstrap token abcdef", "anonymous"), never a
+	// secret.
+	Server     string `json:"server,omitempty"`
+	Credential string `json:"credential,omitempty"`
 	// Mode is the octal file mode for file and dir ops, e.g. "0600".
 	Mode string `json:"mode,omitempty"`
 	// Summary describes the content: for a certificate its subject,
