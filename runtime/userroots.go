@@ -79,7 +79,11 @@ func (s *runState) applyUserRoots(values map[string]any, config *ConfigMapping) 
 			if r.Resolved != "" {
 				to = " (-> " + r.Resolved + ")"
 			}
-			s.env.Infof("allowing %s under %s%s: from %s", r.Access, r.Path, to, r.Source)
+			what := "writes under"
+			if r.Access == "read" {
+				what = "reads of"
+			}
+			s.env.Infof("allowing %s %s%s: from %s", what, r.Path, to, r.Source)
 		}
 	}
 	return nil
