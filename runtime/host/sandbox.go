@@ -100,7 +100,7 @@ func NewSandbox(base Host, opts SandboxOptions) (*Sandbox, error) {
 		}
 	}
 	for _, r := range roots {
-		if err := s.addRoot(UserRoot{Path: r, Source: "built-in root"}, opts.Roots != nil); err != nil {
+		if err := s.addRoot(UserRoot{Path: r, Source: "the built-in roots"}, opts.Roots != nil); err != nil {
 			return nil, err
 		}
 	}

@@ -84,9 +84,9 @@ func (s *Sandbox) addUserRoot(u UserRoot, checkClaimed bool) (RootInfo, bool, er
 	if err != nil {
 		return RootInfo{}, false, fmt.Errorf("%s %s (%s): %w", kind, claimed, u.Source, err)
 	}
-	where := claimed
+	where := claimed + " from " + u.Source
 	if s.root != "" {
-		where = fmt.Sprintf("%s (%s under --root)", claimed, s.real(claimed))
+		where += fmt.Sprintf(" (%s under --root)", s.real(claimed))
 	}
 	through := ""
 	if resolved != claimed {
@@ -94,19 +94,19 @@ func (s *Sandbox) addUserRoot(u UserRoot, checkClaimed bool) (RootInfo, bool, er
 	}
 	if u.Read {
 		if err := checkReadPolicy(resolved); err != nil {
-			return RootInfo{}, false, fmt.Errorf("refusing %s %s (%s)%s: %v", kind, where, u.Source, through, err)
+			return RootInfo{}, false, fmt.Errorf("refusing %s %s%s: %v", kind, where, through, err)
 		}
 	} else {
 		if checkClaimed {
 			if err := checkRootPolicy(claimed, s.homes); err != nil {
-				return RootInfo{}, false, fmt.Errorf("refusing %s %s (%s): %v; no configuration can allow it: choose a directory of its own, e.g. /var/lib/etcd-data", kind, where, u.Source, err)
+				return RootInfo{}, false, fmt.Errorf("refusing %s %s: %v; no configuration can allow it: choose a directory of its own, e.g. /var/lib/etcd-data", kind, where, err)
 			}
 		}
 		if resolved != claimed && within(claimed, resolved) {
-			return RootInfo{}, false, fmt.Errorf("refusing %s %s (%s)%s, an ancestor of itself: it would allow writes far outside %s; remove the symlink or point it at a directory of its own", kind, where, u.Source, through, claimed)
+			return RootInfo{}, false, fmt.Errorf("refusing %s %s%s, an ancestor of itself: it would allow writes far outside %s; remove the symlink or point it at a directory of its own", kind, where, through, claimed)
 		}
 		if err := checkRootPolicy(resolved, s.homes); err != nil {
-			return RootInfo{}, false, fmt.Errorf("refusing %s %s (%s)%s: %v; remove the symlink or point it at a directory of its own", kind, where, u.Source, through, err)
+			return RootInfo{}, false, fmt.Errorf("refusing %s %s%s: %v; remove the symlink or point it at a directory of its own", kind, where, through, err)
 		}
 	}
 	list := &s.roots
