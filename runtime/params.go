@@ -38,6 +38,9 @@ type paramDecl struct {
 	// value, when the user sets it, is added to the sandbox's roots before
 	// the first phase (userroots.go); the default never widens anything.
 	root string
+	// rootKeys (dict parameters): the keys whose string values are user
+	// path roots, key -> "write"/"read" (kubelet_extra_args' cert-dir).
+	rootKeys map[string]string
 }
 
 var _ starlark.Value = (*paramDecl)(nil)
@@ -106,7 +109,7 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	if err := checkFlagDecl(b.Name(), p); err != nil {
 		return nil, err
 	}
-	if p.root, err = rootDecl(b.Name(), p, root); err != nil {
+	if p.root, p.rootKeys, err = rootDecl(b.Name(), p, root); err != nil {
 		return nil, err
 	}
 	if p.goDef, err = ToGo(def); err != nil {

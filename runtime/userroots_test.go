@@ -91,3 +91,20 @@ func TestParamRootDeclarationErrors(t *testing.T) {
 		wantErr(t, r.err, tc.want)
 	}
 }
+
+// A dict parameter names the keys whose values are paths (kubelet flags).
+func TestUserRootsDictKeys(t *testing.T) {
+	src := `
+p = params(kubelet_args = param({}, "kubelet flags", root = {"cert-dir": "read"}))
+info(str(p.kubelet_args))
+`
+	plan, out, err := runSandboxed(t, src, Options{Set: []string{"kubelet_args=cert-dir=/opt/kpki,v=2"}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(plan.Roots) != 1 || plan.Roots[0].Path != "/opt/kpki" || plan.Roots[0].Access != "read" || plan.Roots[0].Source != `--set kubelet_args["cert-dir"]` {
+		t.Fatalf("roots = %+v", plan.Roots)
+	}
+	r := runFiles(t, map[string]string{"main.star": `params(a = param("", "x", root = {"k": "read"}))`}, Options{})
+	wantErr(t, r.err, "root = {key: access} is for dict parameters")
+}
