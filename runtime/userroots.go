@@ -108,11 +108,11 @@ func (s *runState) applyUserRoots(values map[string]any, config *ConfigMapping) 
 			}
 		}
 	}
-	added, err := w.AllowUserRoots(roots)
-	if err != nil {
+	if _, err := w.AllowUserRoots(roots); err != nil {
 		return err
 	}
-	s.env.Plan().Roots = append(s.env.Plan().Roots, added...)
+	added := w.Added()
+	s.env.Plan().Roots = added
 	if s.env.Verbose > 0 {
 		for _, r := range added {
 			to := ""

@@ -71,6 +71,7 @@ type Sandbox struct {
 	// when the run adds the user's roots (AllowUserRoots).
 	roots []allowedRoot
 	reads []allowedRoot
+	added []RootInfo // the user's, for the plan
 	homes []string
 	root  string
 	// relocated is the API factory under --root (see Clients).
@@ -100,7 +101,7 @@ func NewSandbox(base Host, opts SandboxOptions) (*Sandbox, error) {
 		}
 	}
 	for _, r := range roots {
-		if err := s.addRoot(UserRoot{Path: r, Source: "the built-in roots"}, opts.Roots != nil); err != nil {
+		if err := s.addRoot(UserRoot{Path: r, Source: builtinSource}, opts.Roots != nil); err != nil {
 			return nil, err
 		}
 	}

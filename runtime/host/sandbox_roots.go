@@ -33,15 +33,24 @@ type RootInfo struct {
 // through it once the parameters are resolved, before the first phase.
 type RootWidener interface {
 	AllowUserRoots(roots []UserRoot) ([]RootInfo, error)
+	// Added lists every root the user added, --allow-root and
+	// --allow-read included, in the order they were added.
+	Added() []RootInfo
 }
 
 var _ RootWidener = (*Sandbox)(nil)
+
+// builtinSource is the Source of the roots the sandbox starts with.
+const builtinSource = "the built-in roots"
 
 // allowedRoot is a root as claimed and as resolved once through its
 // symlinks; the resolved form is what paths are checked against.
 type allowedRoot struct {
 	claimed, resolved, source string
 }
+
+// Added lists the roots beyond the built-in ones.
+func (s *Sandbox) Added() []RootInfo { return append([]RootInfo(nil), s.added...) }
 
 // AllowUserRoots adds roots the user configured. Each is refused, naming
 // its source, when the deny-lists forbid it or it resolves through a
@@ -127,6 +136,9 @@ func (s *Sandbox) addUserRoot(u UserRoot, checkClaimed bool) (RootInfo, bool, er
 	info := RootInfo{Path: claimed, Access: access, Source: u.Source}
 	if resolved != claimed {
 		info.Resolved = resolved
+	}
+	if u.Source != builtinSource {
+		s.added = append(s.added, info)
 	}
 	return info, true, nil
 }
