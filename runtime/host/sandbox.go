@@ -50,11 +50,17 @@ type linkReader interface {
 	Readlink(p string) (string, error)
 }
 
-// Sandbox enforces the write policy and the --root relocation over a base.
+// Sandbox enforces the read and write policy and the --root relocation
+// over a base.
 //
-// Every path is cleaned and must be absolute; symlinks are resolved before
-// the roots check, so a link inside /etc/kubernetes pointing at /etc cannot
-// smuggle a write out. With Root set, symlinks are resolved inside Root as
+// Writes and removals are confined to the write roots; reads (ReadFile,
+// Stat, ReadDir) to the write roots, ReadOnlyPaths and the user's read
+// paths (sandbox_policy.go, docs/security.md). Every path is cleaned and
+// must be absolute; symlinks are resolved before the check, so a link
+// inside /etc/kubernetes pointing at /etc cannot smuggle a write out or a
+// read in. The roots themselves were resolved once, when they were added,
+// and refused if they lead to an ancestor of themselves or a denied system
+// directory (sandbox_roots.go). With Root set, symlinks are resolved inside Root as
 // if chrooted there: an absolute target is taken relative to Root, and a
 // relative target that climbs above Root is refused.
 //
