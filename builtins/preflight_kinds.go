@@ -231,8 +231,11 @@ func parseFileContent(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
 	want := a.str("content", true, "")
 	return pathName("FileContent", p), func(c *pfCtx) []pfFinding {
 		b, err := c.h.ReadFile(p)
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
 			return []pfFinding{pfError("%s does not exist", p)}
+		}
+		if err != nil {
+			return []pfFinding{pfError("%v", err)} // the sandbox's refusal, verbatim
 		}
 		if !strings.HasPrefix(string(b), want) {
 			return []pfFinding{pfError("%s contents are not set to %s", p, want)}

@@ -184,6 +184,9 @@ func actionLine(prefix, root string, a Action) string {
 	if root != "" && isFileOp(a.Op) {
 		notes = append(notes, "under --root "+root)
 	}
+	if a.Server != "" {
+		notes = append(notes, "to "+a.Server+" as "+a.Credential)
+	}
 	if len(notes) > 0 {
 		line += " (" + strings.Join(notes, ", ") + ")"
 	}

@@ -39,6 +39,13 @@ type paramDecl struct {
 	// schema gives a dict, or each dict of a list, its allowed keys and
 	// their type or kind (paramkinds.go); nil for none.
 	schema map[string]string
+	// root ("write" or "read", "" for none) marks a path parameter whose
+	// value, when the user sets it, is added to the sandbox's roots before
+	// the first phase (userroots.go); the default never widens anything.
+	root string
+	// rootKeys (dict parameters): the keys whose string values are user
+	// path roots, key -> "write"/"read" (kubelet_extra_args' cert-dir).
+	rootKeys map[string]string
 }
 
 var _ starlark.Value = (*paramDecl)(nil)
@@ -76,8 +83,9 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	var secret, merge bool
 	var flag, kind string
 	var schema *starlark.Dict
+	var root starlark.Value = starlark.None
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret, "flag?", &flag, "merge?", &merge,
-		"kind?", &kind, "schema?", &schema); err != nil {
+		"kind?", &kind, "schema?", &schema, "root?", &root); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(doc) == "" {
@@ -117,6 +125,9 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, fmt.Errorf("%s: type: got %s, want a string such as \"int\"", b.Name(), typ.Type())
 	}
 	if err := checkFlagDecl(b.Name(), p); err != nil {
+		return nil, err
+	}
+	if p.root, p.rootKeys, err = rootDecl(b.Name(), p, root); err != nil {
 		return nil, err
 	}
 	if p.goDef, err = ToGo(def); err != nil {
@@ -192,6 +203,11 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		}
 		if s.describe {
 			return nil, s.stopDescribing()
+		}
+	}
+	if !s.describe { // describing reads no input: there are no user roots
+		if err := s.applyUserRoots(values, mapping); err != nil {
+			return nil, inputErr(err)
 		}
 	}
 

@@ -22,6 +22,7 @@ type runFlags struct {
 	planFile       string
 	root           string
 	allowRoots     []string
+	allowReads     []string
 	phases         []string
 	verbose        int
 	output         string
@@ -106,7 +107,8 @@ func (rc *runCommand) addBuiltinFlags(a *app) {
 	fl.BoolVar(&f.dryRun, "dry-run", false, "change nothing; print and record what would be done")
 	fl.StringVar(&f.planFile, "plan", "", "write the plan as JSON to this file (also when the run fails)")
 	fl.StringVar(&f.root, "root", "", "relocate every path under this directory (tests, image building); services are not touched")
-	fl.StringArrayVar(&f.allowRoots, "allow-root", nil, "also allow writes under this directory (repeatable)")
+	fl.StringArrayVar(&f.allowRoots, "allow-root", nil, "also allow writes under this directory (repeatable; system directories such as /etc, /usr, /var/lib are refused)")
+	fl.StringArrayVar(&f.allowReads, "allow-read", nil, "also allow recipe reads of this file or directory (repeatable)")
 	fl.StringSliceVar(&f.phases, "phases", nil, "run only these phases (comma list; a phase's parents run, its siblings do not; 'kubelark phases RECIPE' lists them)")
 	fl.CountVarP(&f.verbose, "verbose", "v", "more output: -v prints phases, -vv timings")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text, or json (the plan on stdout, progress on stderr)")
@@ -155,7 +157,7 @@ func (a *app) run(cmd *cobra.Command, recipe string, rc *runCommand) (err error)
 		opts.ConfigWarnings, opts.ConfigSecrets = res.Warnings, res.Secrets
 		secrets = append(secrets, res.Secrets...)
 	}
-	h, err := a.newHost(hostOptions{DryRun: f.dryRun, Root: f.root, AllowRoots: f.allowRoots, ServiceCommand: f.serviceCommand})
+	h, err := a.newHost(hostOptions{DryRun: f.dryRun, Root: f.root, AllowRoots: f.allowRoots, AllowReads: f.allowReads, ServiceCommand: f.serviceCommand})
 	if err != nil {
 		return err
 	}
