@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"regexp"
 
 	"go.starlark.net/starlark"
 	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
 	bootstraputil "k8s.io/cluster-bootstrap/token/util"
 
+	"github.com/kubelark/kubelark/internal/valid"
 	"github.com/kubelark/kubelark/runtime"
 )
 
@@ -153,9 +153,6 @@ func certificateKeyBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 	return env.NewRegisteredSecret(hex.EncodeToString(key)), nil
 }
 
-// certificateKeyRe is a certificate key: 32 bytes in hex.
-var certificateKeyRe = regexp.MustCompile(`\A[0-9a-fA-F]{64}\z`)
-
 func parseCertificateKeyBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var v starlark.Value
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &v); err != nil {
@@ -169,8 +166,8 @@ func parseCertificateKeyBuiltin(thread *starlark.Thread, b *starlark.Builtin, ar
 	if err != nil {
 		return nil, err
 	}
-	if !certificateKeyRe.MatchString(s) {
-		return nil, fmt.Errorf("certificate_key must be 64 hexadecimal characters (32 bytes); generate one with `kubeadm certs certificate-key` or leave it empty")
+	if err := valid.CertificateKey(s); err != nil {
+		return nil, fmt.Errorf("certificate_key: %w; or leave it empty to generate one", err)
 	}
 	return env.NewRegisteredSecret(s), nil
 }
