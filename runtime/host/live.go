@@ -78,12 +78,14 @@ func absPath(op, p string) (string, error) {
 	return filepath.Clean(p), nil
 }
 
+// ReadFile reads a regular file of at most MaxInputFileSize bytes (see
+// ReadInputFile): a recipe cannot make kubelark read /dev/zero.
 func (l *Live) ReadFile(p string) ([]byte, error) {
 	p, err := absPath("open", p)
 	if err != nil {
 		return nil, err
 	}
-	return os.ReadFile(p)
+	return ReadInputFile(p, MaxInputFileSize)
 }
 
 func (l *Live) Stat(p string) (fs.FileInfo, error) {
