@@ -16,8 +16,14 @@ import (
 // become dicts with sorted keys so iteration order is deterministic.
 
 // ToGo converts a Starlark value into nil, bool, int64, float64, string,
-// []any or map[string]any.
-func ToGo(v starlark.Value) (any, error) {
+// []any or map[string]any. Values nested deeper than MaxNesting are an
+// error (the recursion would otherwise overflow the stack).
+func ToGo(v starlark.Value) (any, error) { return toGo(v, 0) }
+
+func toGo(v starlark.Value, depth int) (any, error) {
+	if depth > MaxNesting {
+		return nil, errNesting("the value")
+	}
 	switch v := v.(type) {
 	case starlark.NoneType:
 		return nil, nil
@@ -36,7 +42,7 @@ func ToGo(v starlark.Value) (any, error) {
 	case *starlark.List:
 		out := make([]any, v.Len())
 		for i := 0; i < v.Len(); i++ {
-			x, err := ToGo(v.Index(i))
+			x, err := toGo(v.Index(i), depth+1)
 			if err != nil {
 				return nil, pathErr(fmt.Sprintf("[%d]", i), err)
 			}
@@ -46,7 +52,7 @@ func ToGo(v starlark.Value) (any, error) {
 	case starlark.Tuple:
 		out := make([]any, len(v))
 		for i, e := range v {
-			x, err := ToGo(e)
+			x, err := toGo(e, depth+1)
 			if err != nil {
 				return nil, pathErr(fmt.Sprintf("[%d]", i), err)
 			}
@@ -60,7 +66,7 @@ func ToGo(v starlark.Value) (any, error) {
 			if !ok {
 				return nil, fmt.Errorf("dict key %s: got %s, want string", item[0], item[0].Type())
 			}
-			x, err := ToGo(item[1])
+			x, err := toGo(item[1], depth+1)
 			if err != nil {
 				return nil, pathErr("."+string(k), err)
 			}
@@ -72,7 +78,7 @@ func ToGo(v starlark.Value) (any, error) {
 		v.ToStringDict(d)
 		out := make(map[string]any, len(d))
 		for k, e := range d {
-			x, err := ToGo(e)
+			x, err := toGo(e, depth+1)
 			if err != nil {
 				return nil, pathErr("."+string(k), err)
 			}

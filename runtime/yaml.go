@@ -3,6 +3,7 @@ package runtime
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,6 +97,9 @@ func yamlEncode(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &v); err != nil {
 		return nil, err
 	}
+	if err := checkNesting(runContext(thread), v); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
 	g, err := ToGo(v)
 	if err != nil {
 		return nil, fmt.Errorf("%s: value%s", b.Name(), errSuffix(err))
@@ -150,7 +154,11 @@ func yamlDecodeAll(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
 	out := make([]starlark.Value, 0, len(docs))
+	ctx := runContext(thread)
 	for i, d := range docs {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: stopped at document %d: %w", b.Name(), i+1, context.Cause(ctx))
+		}
 		g, err := decodeYAML(d)
 		if err != nil {
 			return nil, fmt.Errorf("%s: document %d: %w", b.Name(), i+1, err)
