@@ -72,6 +72,10 @@ type Options struct {
 	// MaxSteps bounds the Starlark steps of the run; 0 means
 	// DefaultMaxSteps. Builtins' own work is not counted.
 	MaxSteps uint64
+	// Progress, when set, is kept up to date with the recipe position so a
+	// watchdog that must end the process (a builtin that does not return
+	// after a signal or a budget) can name the line.
+	Progress *Progress
 }
 
 // DefaultMaxSteps is far above what the shipped recipes use (well under a

@@ -95,10 +95,7 @@ func Run(ctx context.Context, opts Options) (plan *Plan, err error) {
 	if maxSteps == 0 {
 		maxSteps = DefaultMaxSteps
 	}
-	thread.SetMaxExecutionSteps(maxSteps)
-	thread.OnMaxSteps = func(th *starlark.Thread) {
-		th.Cancel(fmt.Sprintf("the run exceeded %d Starlark execution steps (a runaway loop?); raise the limit with --max-steps if the recipe really needs more", maxSteps))
-	}
+	limitSteps(thread, maxSteps, opts.Progress)
 	if err := ctx.Err(); err != nil {
 		return plan, fmt.Errorf("interrupted before the recipe started: %w", context.Cause(ctx))
 	}
@@ -107,12 +104,15 @@ func Run(ctx context.Context, opts Options) (plan *Plan, err error) {
 	go func() {
 		select {
 		case <-ctx.Done():
-			thread.Cancel("interrupted: " + context.Cause(ctx).Error())
+			thread.Cancel(cancelReason(ctx))
 		case <-done:
 		}
 	}()
 
 	if _, err := ld.exec(thread, recipes, mainFile); err != nil {
+		if serr := stoppedError(opts.Recipe, err); serr != nil {
+			return plan, serr // one line: where, and which budget or signal
+		}
 		return plan, recipeError(opts.Recipe, err)
 	}
 	if err := st.checkUsed(); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,6 +27,8 @@ type runFlags struct {
 	stdlibDir      string
 	serviceCommand string
 	maxSteps       uint64
+	timeout        time.Duration
+	maxMemory      string
 }
 
 func newRunCmd(a *app) *cobra.Command {
@@ -63,6 +66,8 @@ done; --plan FILE writes the plan as JSON (secrets redacted).`,
 	fl.StringVar(&f.stdlibDir, "stdlib", "", "load @stdlib// modules from this directory instead of the embedded stdlib")
 	fl.StringVar(&f.serviceCommand, "service-command", "", `command for service actions where there is no systemd/OpenRC, e.g. "node-svc {action} {unit}"`)
 	fl.Uint64Var(&f.maxSteps, "max-steps", runtime.DefaultMaxSteps, "limit of Starlark execution steps (stops a runaway recipe)")
+	fl.DurationVar(&f.timeout, "timeout", defaultTimeout, "wall-clock budget of the run (0: none)")
+	fl.StringVar(&f.maxMemory, "max-memory", defaultMaxMemory, "budget of the Go heap of the run, e.g. 1Gi (0: none)")
 	return cmd
 }
 
@@ -78,6 +83,13 @@ func (a *app) run(cmd *cobra.Command, recipe string, f *runFlags) error {
 	if err := checkIgnoreErrors(f.ignoreErrors); err != nil {
 		return err
 	}
+	maxMemory, err := parseMemory(f.maxMemory)
+	if err != nil {
+		return err
+	}
+	progress := &runtime.Progress{}
+	ctx, endBudget := budget{timeout: f.timeout, maxMemory: maxMemory, recipe: recipe, progress: progress, stderr: a.stderr}.start(cmd.Context())
+	defer endBudget()
 	opts := runtime.Options{
 		Recipe: recipe, RecipeFS: a.recipes, StdlibFS: a.stdlib, StdlibDir: f.stdlibDir,
 		Set: f.set, ValuesFile: f.values,
@@ -85,7 +97,7 @@ func (a *app) run(cmd *cobra.Command, recipe string, f *runFlags) error {
 		DryRun:                f.dryRun, Root: f.root,
 		Phases: f.phases, SkipPhases: f.skipPhases,
 		Verbose: f.verbose, Out: out, JSON: jsonOut, PlanFile: f.planFile,
-		Registry: a.registry(), MaxSteps: f.maxSteps,
+		Registry: a.registry(), MaxSteps: f.maxSteps, Progress: progress,
 	}
 	if f.config != "" {
 		res, err := a.loadConfig(f.config)
@@ -100,7 +112,7 @@ func (a *app) run(cmd *cobra.Command, recipe string, f *runFlags) error {
 		return err
 	}
 	opts.Host = h
-	_, err = runtime.Run(cmd.Context(), opts)
+	_, err = runtime.Run(ctx, opts)
 	return err
 }
 
