@@ -19,7 +19,7 @@ const MaxNesting = 10000
 
 // errNesting is the one message for data nested too deeply.
 func errNesting(what string) error {
-	return fmt.Errorf("%s nests deeper than %d levels; kubelark data (Kubernetes objects, parameters) is a few dozen levels deep, so this is a runaway construction", what, MaxNesting)
+	return &LimitError{fmt.Errorf("%s nests deeper than %d levels; kubelark data (Kubernetes objects, parameters) is a few dozen levels deep, so this is a runaway construction", what, MaxNesting)}
 }
 
 // cancelEvery is how many values a walk visits between two looks at the

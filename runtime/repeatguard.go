@@ -71,7 +71,7 @@ func concatGuard(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	x, y := args[0], args[1]
 	if nx, ux, ok := seqSize(x); ok {
 		if ny, uy, ok := seqSize(y); ok && ux == uy && nx+ny > maxRepeatBytes/ux {
-			return nil, fmt.Errorf("concatenating a %s of %d and one of %d would need more than the %d MiB one concatenation may allocate; build large data in a loop (the run's memory budget then applies)", x.Type(), nx, ny, maxRepeatBytes>>20)
+			return nil, &LimitError{fmt.Errorf("concatenating a %s of %d and one of %d would need more than the %d MiB one concatenation may allocate; build large data in a loop (the run's memory budget then applies)", x.Type(), nx, ny, maxRepeatBytes>>20)}
 		}
 	}
 	return starlark.Binary(syntax.PLUS, x, y)
@@ -123,7 +123,7 @@ func checkRepeat(seq, count starlark.Value) error {
 		return nil
 	}
 	if !ok || times > maxRepeatBytes || length*unit > maxRepeatBytes/times {
-		return fmt.Errorf("repeating a %s of length %d %s times would need more than the %d MiB one repetition may allocate; build large data in a loop (the run's memory budget then applies)", seq.Type(), length, n, maxRepeatBytes>>20)
+		return &LimitError{fmt.Errorf("repeating a %s of length %d %s times would need more than the %d MiB one repetition may allocate; build large data in a loop (the run's memory budget then applies)", seq.Type(), length, n, maxRepeatBytes>>20)}
 	}
 	return nil
 }

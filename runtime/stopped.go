@@ -29,7 +29,7 @@ func cancelReason(ctx context.Context) string {
 }
 
 // StoppedError is a run stopped from outside the recipe's logic: by a
-// signal, a budget or the step limit. It is one line (where, and why),
+// signal, a budget, the step limit or a LimitError. It is one line (where, and why),
 // since the backtrace of a cancelled thread only says where it happened
 // to be.
 type StoppedError struct {
@@ -59,7 +59,17 @@ func stoppedError(recipe string, err error) error {
 			inner = ee
 		}
 	}
-	if inner == nil || !strings.HasPrefix(inner.Msg, cancelledPrefix) {
+	if inner == nil {
+		return nil
+	}
+	reason := ""
+	var le *LimitError
+	switch {
+	case strings.HasPrefix(inner.Msg, cancelledPrefix):
+		reason = strings.TrimPrefix(inner.Msg, cancelledPrefix)
+	case errors.As(err, &le):
+		reason = inner.Msg
+	default:
 		return nil
 	}
 	at := ""
@@ -69,8 +79,16 @@ func stoppedError(recipe string, err error) error {
 			break
 		}
 	}
-	return &StoppedError{Recipe: recipe, At: at, Reason: strings.TrimPrefix(inner.Msg, cancelledPrefix), Err: err}
+	return &StoppedError{Recipe: recipe, At: at, Reason: reason, Err: err}
 }
+
+// LimitError is a bound refusing an operation (nesting depth, the size of
+// one * or +): the run ends like a budget stop, in one line naming the
+// recipe line, since the fix is in the recipe's data, not in its flow.
+type LimitError struct{ Err error }
+
+func (e *LimitError) Error() string { return e.Err.Error() }
+func (e *LimitError) Unwrap() error { return e.Err }
 
 // Progress tells a watchdog outside the interpreter where the recipe last
 // was: a budget that must end the process while a builtin does not return
