@@ -21,25 +21,25 @@ import (
 // binary.
 
 func TestFinding5DeepYAMLEncode(t *testing.T) {
-	err := runOn(t, host.NewFake(), recipeFile(t, deepList(100000)+"yaml.encode(x)\n"), 30*time.Second, runtime.Options{})
+	err := runOn(t, host.NewFake(), recipeFile(t, deepList(1000000)+"yaml.encode(x)\n"), 30*time.Second, runtime.Options{})
 	wantErr(t, err, "main.star:8:", "yaml.encode", "nests deeper than 10000 levels")
 	wantStopped(t, err)
 }
 
 func TestFinding5DeepJSONEncode(t *testing.T) {
-	err := runOn(t, host.NewFake(), recipeFile(t, deepList(100000)+"json.encode(x)\n"), 30*time.Second, runtime.Options{})
+	err := runOn(t, host.NewFake(), recipeFile(t, deepList(1000000)+"json.encode(x)\n"), 30*time.Second, runtime.Options{})
 	wantErr(t, err, "main.star:8:", "json.encode", "nests deeper than 10000 levels")
 	wantStopped(t, err)
 }
 
 func TestFinding5DeepJSONEncodeIndent(t *testing.T) {
-	err := runOn(t, host.NewFake(), recipeFile(t, deepList(100000)+"json.encode_indent(x)\n"), 30*time.Second, runtime.Options{})
+	err := runOn(t, host.NewFake(), recipeFile(t, deepList(1000000)+"json.encode_indent(x)\n"), 30*time.Second, runtime.Options{})
 	wantErr(t, err, "json.encode_indent", "nests deeper")
 }
 
 func TestFinding5DeepValueToBuiltin(t *testing.T) {
 	// Every builtin converting data (ToGo) has the same limit.
-	err := runOn(t, host.NewFake(), recipeFile(t, deepList(100000)+"params(p = param(x, 'a deep default'))\n"), 30*time.Second, runtime.Options{})
+	err := runOn(t, host.NewFake(), recipeFile(t, deepList(1000000)+"params(p = param(x, 'a deep default'))\n"), 30*time.Second, runtime.Options{})
 	wantErr(t, err, "nests deeper")
 }
 
