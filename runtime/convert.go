@@ -21,7 +21,7 @@ import (
 func ToGo(v starlark.Value) (any, error) { return toGo(v, 0) }
 
 func toGo(v starlark.Value, depth int) (any, error) {
-	if depth > MaxNesting {
+	if depth >= MaxNesting && isContainer(v) {
 		return nil, errNesting("the value")
 	}
 	switch v := v.(type) {

@@ -12,10 +12,11 @@ import (
 // recursively: ToGo/FromGo, yaml.* and json.*. A Go recursion over a value
 // a hostile recipe built with `for i in range(10**6): x = [x]` would
 // otherwise overflow the goroutine stack, which is a fatal error, not a
-// recoverable panic. Kubernetes objects nest a few dozen levels; 10000 is
-// the limit the YAML decoder (go-yaml) and encoding/json already apply, so
-// every path agrees on it.
-const MaxNesting = 10000
+// recoverable panic. Kubernetes objects nest a few dozen levels; 1000 is
+// far beyond that and below the 10000 at which go-yaml and encoding/json
+// stop, so kubelark's message comes first and whatever yaml.decode or
+// json.decode returns, yaml.encode and json.encode accept.
+const MaxNesting = 1000
 
 // errNesting is the one message for data nested too deeply.
 func errNesting(what string) error {
@@ -42,7 +43,7 @@ type nestWalker struct {
 }
 
 func (w *nestWalker) walk(v starlark.Value, depth int) error {
-	if depth > MaxNesting {
+	if depth >= MaxNesting && isContainer(v) {
 		return errNesting("the value")
 	}
 	if w.visited++; w.visited%cancelEvery == 0 && w.ctx != nil {
@@ -88,6 +89,16 @@ func (w *nestWalker) walk(v starlark.Value, depth int) error {
 		}
 	}
 	return nil
+}
+
+// isContainer reports whether v holds other values: the levels
+// MaxNesting counts (the outermost list is level 1).
+func isContainer(v starlark.Value) bool {
+	switch v.(type) {
+	case *starlark.List, starlark.Tuple, *starlark.Dict, *starlark.Set, *starlarkstruct.Struct:
+		return true
+	}
+	return false
 }
 
 // checkJSONNesting scans JSON text for brackets nested deeper than

@@ -141,7 +141,14 @@ func yamlDecode(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	return FromGo(g)
+	v, err := FromGo(g)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	if err := checkNesting(runContext(thread), v); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return v, nil
 }
 
 func yamlDecodeAll(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -165,6 +172,9 @@ func yamlDecodeAll(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		}
 		v, err := FromGo(g)
 		if err != nil {
+			return nil, fmt.Errorf("%s: document %d: %w", b.Name(), i+1, err)
+		}
+		if err := checkNesting(ctx, v); err != nil {
 			return nil, fmt.Errorf("%s: document %d: %w", b.Name(), i+1, err)
 		}
 		out = append(out, v)

@@ -22,13 +22,13 @@ import (
 
 func TestFinding5DeepYAMLEncode(t *testing.T) {
 	err := runOn(t, host.NewFake(), recipeFile(t, deepList(1000000)+"yaml.encode(x)\n"), 30*time.Second, runtime.Options{})
-	wantErr(t, err, "main.star:8:", "yaml.encode", "nests deeper than 10000 levels")
+	wantErr(t, err, "main.star:8:", "yaml.encode", "nests deeper than 1000 levels")
 	wantStopped(t, err)
 }
 
 func TestFinding5DeepJSONEncode(t *testing.T) {
 	err := runOn(t, host.NewFake(), recipeFile(t, deepList(1000000)+"json.encode(x)\n"), 30*time.Second, runtime.Options{})
-	wantErr(t, err, "main.star:8:", "json.encode", "nests deeper than 10000 levels")
+	wantErr(t, err, "main.star:8:", "json.encode", "nests deeper than 1000 levels")
 	wantStopped(t, err)
 }
 
@@ -45,13 +45,13 @@ func TestFinding5DeepValueToBuiltin(t *testing.T) {
 
 func TestFinding5JSONDecodeMillionBrackets(t *testing.T) {
 	err := runOn(t, host.NewFake(), recipeFile(t, `json.decode("[" * 1000000)`), 10*time.Second, runtime.Options{})
-	wantErr(t, err, "main.star:1:", "json.decode", "nests deeper than 10000 levels")
+	wantErr(t, err, "main.star:1:", "json.decode", "nests deeper than 1000 levels")
 	wantStopped(t, err)
 }
 
 func TestFinding5YAMLDecodeMillionBrackets(t *testing.T) {
 	err := runOn(t, host.NewFake(), recipeFile(t, `yaml.decode("[" * 1000000)`), 10*time.Second, runtime.Options{})
-	wantErr(t, err, "yaml.decode", "max depth")
+	wantErr(t, err, "yaml.decode", "exceeded max depth of 10000") // go-yaml's own limit, before kubelark's
 }
 
 func TestFinding5ListRepeatBillion(t *testing.T) {

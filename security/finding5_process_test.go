@@ -140,7 +140,7 @@ func TestFinding5DeepYAMLEncodeProcess(t *testing.T) {
 	// In the process, not only in a test: no "fatal error: stack overflow".
 	p := recipeFile(t, deepList(1000000)+"yaml.encode(x)\n")
 	r := runCLI(t, filepath.Dir(p), 30*time.Second, "run", p)
-	wantOneLineError(t, r, 1, "nests deeper than 10000 levels")
+	wantOneLineError(t, r, 1, "nests deeper than 1000 levels")
 }
 
 func TestFinding5ConfigDevZero(t *testing.T) {
