@@ -110,7 +110,7 @@ func TestFinding5ValuesTooLarge(t *testing.T) {
 	}
 	src := `params(x = param("a", "a parameter"))`
 	err := runOn(t, host.NewFake(), recipeFile(t, src), 10*time.Second, runtime.Options{ValuesFile: p})
-	wantErr(t, err, "--values", "larger than the 16 MiB")
+	wantErr(t, err, "--values", "over the 16 MiB")
 }
 
 func TestFinding5ReadFileDevZero(t *testing.T) {
@@ -133,7 +133,7 @@ func TestFinding5ReadFileTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := runOn(t, rootHost(t, root), recipeFile(t, `read_file("/etc/kubernetes/big")`), 10*time.Second, runtime.Options{Root: root})
-	wantErr(t, err, "read_file", "larger than the 16 MiB")
+	wantErr(t, err, "read_file", "over the 16 MiB")
 }
 
 func TestFinding5HugeClusterNameNotEchoed(t *testing.T) {

@@ -156,7 +156,7 @@ func TestFinding5ConfigHugeClusterName(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runCLI(t, dir, 20*time.Second, "run", "init", "--dry-run", "--config", cfg)
-	wantOneLineError(t, r, 1, "--config", "larger than the 16 MiB")
+	wantOneLineError(t, r, 1, "--config", "over the 16 MiB")
 	if len(r.stderr) > 4096 {
 		t.Errorf("stderr holds %d bytes: the value is echoed", len(r.stderr))
 	}

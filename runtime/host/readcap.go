@@ -41,7 +41,7 @@ func ReadInputFile(p string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > max {
-		return nil, &fs.PathError{Op: "read", Path: p, Err: tooLarge(max)}
+		return nil, &fs.PathError{Op: "read", Path: p, Err: &tooLargeError{max: max}}
 	}
 	return data, nil
 }
@@ -49,16 +49,25 @@ func ReadInputFile(p string, max int64) ([]byte, error) {
 // ErrTooLarge is the cause of a ReadInputFile refusal for size.
 var ErrTooLarge = errors.New("file too large")
 
-func tooLarge(max int64) error {
-	return fmt.Errorf("%w: larger than the %d MiB that kubelark reads from one input file; pass the file it needs, not a device or an archive", ErrTooLarge, max>>20)
+// tooLargeError says how large a file is (when known) against the cap.
+type tooLargeError struct{ size, max int64 }
+
+func (e *tooLargeError) Error() string {
+	what := "larger than"
+	if e.size > 0 {
+		what = fmt.Sprintf("%d bytes, over", e.size)
+	}
+	return fmt.Sprintf("%s the %d MiB that kubelark reads from one input file; pass the file it needs, not a device, a log or an archive", what, e.max>>20)
 }
+
+func (e *tooLargeError) Unwrap() error { return ErrTooLarge }
 
 func regularWithin(p string, fi fs.FileInfo, max int64) error {
 	if !fi.Mode().IsRegular() {
 		return &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("not a regular file (%s); kubelark reads only regular files, not devices, FIFOs or directories", fileKind(fi.Mode()))}
 	}
 	if fi.Size() > max {
-		return &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("%d bytes, %w", fi.Size(), tooLarge(max))}
+		return &fs.PathError{Op: "read", Path: p, Err: &tooLargeError{size: fi.Size(), max: max}}
 	}
 	return nil
 }
