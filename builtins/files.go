@@ -28,8 +28,8 @@ func registerFiles(r *runtime.Registry) {
 		Args: []runtime.Arg{
 			{Name: "path", Type: "string", Doc: "absolute path"},
 			{Name: "content", Type: "string, bytes or secret", Doc: "the whole file content (a secret implies secret=True)"},
-			{Name: "mode", Type: "int", Doc: "file mode, e.g. 0o600 (0..0o7777)"},
-			{Name: "dir_mode", Type: "int", Doc: "mode of parent directories created (existing ones are left alone)"},
+			{Name: "mode", Type: "int", Doc: "file mode, e.g. 0o600 (0..0o777; setuid, setgid and sticky are refused)"},
+			{Name: "dir_mode", Type: "int", Doc: "mode of parent directories created (existing ones are left alone; sticky and setgid allowed, setuid refused)"},
 			{Name: "secret", Type: "bool", Doc: "content is secret: no sha256 in the plan"},
 		},
 		DryRun: "The write lands in the in-memory overlay (later reads see it) and is recorded as file.write.",
@@ -38,11 +38,11 @@ func registerFiles(r *runtime.Registry) {
 	r.Add(&runtime.Builtin{
 		Name:      "mkdir",
 		Signature: "mkdir(path, mode=0o700)",
-		Doc: "Creates directory path and missing parents with mode. An existing directory is left as it is (its mode too, as kubeadm does).\n" +
+		Doc: "Creates directory path with exactly mode (sticky and setgid included) and missing parents with 0o755. An existing directory is left as it is (its mode too, as kubeadm does).\n" +
 			"Returns struct(status) with status created or unchanged.",
 		Args: []runtime.Arg{
 			{Name: "path", Type: "string", Doc: "absolute path"},
-			{Name: "mode", Type: "int", Doc: "directory mode (0..0o7777); kubeadm uses 0o700 for /var/lib/etcd and /etc/kubernetes/manifests"},
+			{Name: "mode", Type: "int", Doc: "directory mode (0..0o3777: sticky and setgid allowed, setuid refused); kubeadm uses 0o700 for /var/lib/etcd and /etc/kubernetes/manifests"},
 		},
 		DryRun: "Recorded as dir.create; the directory exists only in the overlay.",
 		Fn:     mkdirBuiltin,
@@ -118,8 +118,14 @@ func writeFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlar
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseSpecialBits(b.Name(), filePath, "mode", fm, fileSpecialBits); err != nil {
+		return nil, err
+	}
 	dm, err := modeArg(b.Name(), filePath, "dir_mode", dirMode)
 	if err != nil {
+		return nil, err
+	}
+	if err := refuseSpecialBits(b.Name(), filePath, "dir_mode", dm, dirSpecialBits); err != nil {
 		return nil, err
 	}
 	if _, isSecret := content.(*runtime.Secret); isSecret && fm.Perm()&0o077 != 0 {
@@ -153,6 +159,9 @@ func mkdirBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	}
 	m, err := modeArg(b.Name(), dir, "mode", mode)
 	if err != nil {
+		return nil, err
+	}
+	if err := refuseSpecialBits(b.Name(), dir, "mode", m, dirSpecialBits); err != nil {
 		return nil, err
 	}
 	res, err := env.Host.MkdirAll(dir, m)

@@ -16,10 +16,11 @@ import (
 // become dicts with sorted keys so iteration order is deterministic.
 
 // ToGo converts a Starlark value into nil, bool, int64, float64, string,
-// []any or map[string]any. A Secret is refused: data goes to encoders, the
+// []any or map[string]any. Values nested deeper than MaxNesting are an
+// error (the recursion would otherwise overflow the stack). A Secret is refused: data goes to encoders, the
 // plan and the API, and a secret must not leave its type on the way (see
 // ToGoSecrets for the one builtin that may take secrets out).
-func ToGo(v starlark.Value) (any, error) { return (&converter{}).toGo(v, "") }
+func ToGo(v starlark.Value) (any, error) { return (&converter{}).toGo(v, "", 0) }
 
 // ToGoSecrets is ToGo for data that may carry secrets into a place made for
 // them (the data of a Kubernetes Secret): each Secret becomes its real
@@ -27,7 +28,7 @@ func ToGo(v starlark.Value) (any, error) { return (&converter{}).toGo(v, "") }
 // caller can refuse a secret anywhere else.
 func ToGoSecrets(v starlark.Value) (out any, paths []string, err error) {
 	c := &converter{reveal: true}
-	out, err = c.toGo(v, "")
+	out, err = c.toGo(v, "", 0)
 	return out, c.paths, err
 }
 
@@ -38,7 +39,10 @@ type converter struct {
 	paths  []string
 }
 
-func (c *converter) toGo(v starlark.Value, at string) (any, error) {
+func (c *converter) toGo(v starlark.Value, at string, depth int) (any, error) {
+	if depth >= MaxNesting && isContainer(v) {
+		return nil, errNesting("the value")
+	}
 	switch v := v.(type) {
 	case starlark.NoneType:
 		return nil, nil
@@ -64,7 +68,7 @@ func (c *converter) toGo(v starlark.Value, at string) (any, error) {
 		out := make([]any, v.Len())
 		for i := 0; i < v.Len(); i++ {
 			elem := fmt.Sprintf("[%d]", i)
-			x, err := c.toGo(v.Index(i), at+elem)
+			x, err := c.toGo(v.Index(i), at+elem, depth+1)
 			if err != nil {
 				return nil, pathErr(elem, err)
 			}
@@ -75,7 +79,7 @@ func (c *converter) toGo(v starlark.Value, at string) (any, error) {
 		out := make([]any, len(v))
 		for i, e := range v {
 			elem := fmt.Sprintf("[%d]", i)
-			x, err := c.toGo(e, at+elem)
+			x, err := c.toGo(e, at+elem, depth+1)
 			if err != nil {
 				return nil, pathErr(elem, err)
 			}
@@ -89,7 +93,7 @@ func (c *converter) toGo(v starlark.Value, at string) (any, error) {
 			if !ok {
 				return nil, fmt.Errorf("dict key %s: got %s, want string", item[0], item[0].Type())
 			}
-			x, err := c.toGo(item[1], at+"."+string(k))
+			x, err := c.toGo(item[1], at+"."+string(k), depth+1)
 			if err != nil {
 				return nil, pathErr("."+string(k), err)
 			}
@@ -101,7 +105,7 @@ func (c *converter) toGo(v starlark.Value, at string) (any, error) {
 		v.ToStringDict(d)
 		out := make(map[string]any, len(d))
 		for k, e := range d {
-			x, err := c.toGo(e, at+"."+k)
+			x, err := c.toGo(e, at+"."+k, depth+1)
 			if err != nil {
 				return nil, pathErr("."+string(k), err)
 			}

@@ -60,7 +60,8 @@ func (s *runState) stopDescribing() error {
 func Describe(ctx context.Context, opts Options) (*Description, error) {
 	o := Options{
 		Recipe: opts.Recipe, RecipeFS: opts.RecipeFS, StdlibFS: opts.StdlibFS, StdlibDir: opts.StdlibDir,
-		MaxSteps: opts.MaxSteps,
+		MaxSteps: opts.MaxSteps, Progress: opts.Progress,
+		BuiltinFlags: opts.BuiltinFlags, Command: opts.Command,
 	}
 	plan := &Plan{Version: 1, Recipe: o.Recipe, Actions: []Action{}}
 	env := NewEnv(ctx, host.NewFake(), plan, io.Discard)

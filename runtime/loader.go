@@ -129,7 +129,7 @@ func (l *loader) exec(thread *starlark.Thread, t *tree, rel string) (starlark.St
 	display := t.display(rel)
 	l.byDisplay[display] = m
 	l.stack = append(l.stack, m)
-	m.globals, m.err = starlark.ExecFileOptions(fileOptions, thread, display, src, l.predeclared)
+	m.globals, m.err = execGuarded(fileOptions, thread, display, src, l.predeclared) // ExecFileOptions with `*` bounded
 	l.stack = l.stack[:len(l.stack)-1]
 	m.loading = false
 	return m.globals, m.err

@@ -44,6 +44,11 @@ type Options struct {
 	// enter with --set (kubeadm: flags override the config); see
 	// paramflags.go.
 	Flags []FlagValue
+	// BuiltinFlags are the flags of the command that runs the recipe
+	// (`kubelark run`'s --dry-run, --set, ...; Command names it): a recipe
+	// may not declare one of them as a parameter's flag.
+	BuiltinFlags []string
+	Command      string
 
 	// DryRun and Root describe the host for the plan and the `run` struct;
 	// the Host itself is already built accordingly by the caller.
@@ -73,6 +78,10 @@ type Options struct {
 	// MaxSteps bounds the Starlark steps of the run; 0 means
 	// DefaultMaxSteps. Builtins' own work is not counted.
 	MaxSteps uint64
+	// Progress, when set, is kept up to date with the recipe position so a
+	// watchdog that must end the process (a builtin that does not return
+	// after a signal or a budget) can name the line.
+	Progress *Progress
 }
 
 // DefaultMaxSteps is far above what the shipped recipes use (well under a

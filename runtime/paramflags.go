@@ -24,6 +24,11 @@ func (s *runState) indexFlags() error {
 		if d.flag == "" {
 			continue
 		}
+		for _, b := range s.opts.BuiltinFlags {
+			if d.flag == b {
+				return fmt.Errorf("recipe %s: parameter %s declares flag = %q, which is a built-in flag of 'kubelark %s'; give the parameter another flag in its param(..., flag = ...)", s.opts.Recipe, name, d.flag, s.opts.Command)
+			}
+		}
 		if prev, ok := s.flagParam[d.flag]; ok {
 			return fmt.Errorf("recipe %s: parameters %s and %s both declare flag = %q; give each parameter its own flag", s.opts.Recipe, prev, name, d.flag)
 		}

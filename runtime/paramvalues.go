@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kubelark/kubelark/internal/truncate"
+	"github.com/kubelark/kubelark/runtime/host"
 )
 
 // resolveParams layers the parameter values: default <- --config (as
@@ -56,7 +58,7 @@ func (s *runState) resolveParams(config *ConfigMapping) (map[string]any, error) 
 
 	// --values FILE: a YAML map of parameter values.
 	if o.ValuesFile != "" {
-		data, err := os.ReadFile(o.ValuesFile)
+		data, err := host.ReadInputFile(o.ValuesFile, host.MaxInputFileSize)
 		if err != nil {
 			return nil, fmt.Errorf("--values %s: %w", o.ValuesFile, unwrapPathError(err))
 		}
@@ -291,9 +293,9 @@ func KindOf(v any) string {
 func show(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Sprint(v)
+		return truncate.Value(fmt.Sprint(v))
 	}
-	return string(b)
+	return truncate.Value(string(b))
 }
 
 func article(typ string) string {

@@ -155,9 +155,7 @@ func jsonAPI() []*Builtin {
 		}
 		out = append(out, &Builtin{
 			Name: "json." + name, Signature: doc[0], Doc: doc[1], DryRun: "pure; same as a live run",
-			Fn: func(thread *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-				return impl.CallInternal(thread, args, kwargs)
-			},
+			Fn: boundedJSON(name, impl),
 		})
 	}
 	return out

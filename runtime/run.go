@@ -129,10 +129,7 @@ func execRecipe(ctx context.Context, st *runState, reg *Registry, info runInfo) 
 	if maxSteps == 0 {
 		maxSteps = DefaultMaxSteps
 	}
-	thread.SetMaxExecutionSteps(maxSteps)
-	thread.OnMaxSteps = func(th *starlark.Thread) {
-		th.Cancel(fmt.Sprintf("the run exceeded %d Starlark execution steps (a runaway loop?); raise the limit with --max-steps if the recipe really needs more", maxSteps))
-	}
+	limitSteps(thread, maxSteps, st.opts.Progress)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted before the recipe started: %w", context.Cause(ctx))
 	}
@@ -141,12 +138,15 @@ func execRecipe(ctx context.Context, st *runState, reg *Registry, info runInfo) 
 	go func() {
 		select {
 		case <-ctx.Done():
-			thread.Cancel("interrupted: " + context.Cause(ctx).Error())
+			thread.Cancel(cancelReason(ctx))
 		case <-done:
 		}
 	}()
 
 	if _, err := ld.exec(thread, recipes, mainFile); err != nil {
+		if serr := stoppedError(st.opts.Recipe, err); serr != nil {
+			return serr // one line: where, and which budget or signal
+		}
 		return recipeError(st.opts.Recipe, err, st.opts.Verbose >= 1)
 	}
 	return nil

@@ -3,6 +3,7 @@ package runtime
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,6 +97,9 @@ func yamlEncode(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &v); err != nil {
 		return nil, err
 	}
+	if err := checkNesting(runContext(thread), v); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
 	g, err := ToGo(v)
 	if err != nil {
 		return nil, fmt.Errorf("%s: value%s", b.Name(), errSuffix(err))
@@ -140,7 +144,14 @@ func yamlDecode(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	return FromGo(g)
+	v, err := FromGo(g)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	if err := checkNesting(runContext(thread), v); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return v, nil
 }
 
 func yamlDecodeAll(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -156,13 +167,20 @@ func yamlDecodeAll(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
 	out := make([]starlark.Value, 0, len(docs))
+	ctx := runContext(thread)
 	for i, d := range docs {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: stopped at document %d: %w", b.Name(), i+1, context.Cause(ctx))
+		}
 		g, err := decodeYAML(d)
 		if err != nil {
 			return nil, fmt.Errorf("%s: document %d: %w", b.Name(), i+1, err)
 		}
 		v, err := FromGo(g)
 		if err != nil {
+			return nil, fmt.Errorf("%s: document %d: %w", b.Name(), i+1, err)
+		}
+		if err := checkNesting(ctx, v); err != nil {
 			return nil, fmt.Errorf("%s: document %d: %w", b.Name(), i+1, err)
 		}
 		out = append(out, v)

@@ -1,8 +1,7 @@
 package main
 
 import (
-	"os"
-
+	"github.com/kubelark/kubelark/runtime/host"
 	"github.com/kubelark/kubelark/runtime/kubeadmconfig"
 )
 
@@ -11,7 +10,7 @@ import (
 // redaction); the recipe's params(config = ...) maps the documents onto
 // its parameters.
 func loadConfig(path string) (*kubeadmconfig.Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := host.ReadInputFile(path, host.MaxInputFileSize)
 	if err != nil {
 		return nil, err
 	}

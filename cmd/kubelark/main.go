@@ -6,16 +6,16 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first signal the run is cancelled and winds down; restoring
-	// the default handlers lets a second Ctrl-C kill a stuck process.
-	go func() { <-ctx.Done(); stop() }()
+	// The first SIGINT/SIGTERM cancels the run, which winds down and
+	// reports where it stopped; see watchSignals for the second one.
+	ctx, stop := watchSignals(context.Background(), os.Stderr)
 	code := execute(ctx, newApp(os.Stdout, os.Stderr), os.Args[1:])
+	if cause := context.Cause(ctx); cause != nil && code != 0 {
+		code = exitCode(cause)
+	}
 	stop()
 	os.Exit(code)
 }

@@ -29,11 +29,8 @@ and no builtin is called.`,
 			return runtime.EmbeddedRecipes(a.recipes), cobra.ShellCompDirectiveDefault
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := a.describe(cmd.Context(), args[0], stdlibDir)
+			d, err := a.describe(cmd.Context(), args[0], stdlibDir, newRunCmd(a))
 			if err != nil {
-				return err
-			}
-			if err := flagConflict(newRunCmd(a).cmd, args[0], d); err != nil {
 				return err
 			}
 			var b strings.Builder

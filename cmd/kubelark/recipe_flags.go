@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -71,7 +73,8 @@ func flagDefault(v any) string {
 // them (cobra must know every flag first) and described without running.
 // A recipe that cannot be described gets no flags; the run reports why.
 func (c *cli) addRecipeFlags(ctx context.Context, args []string) error {
-	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+	completing := len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd)
+	if completing {
 		args = args[1:]
 	}
 	cmd, rest, err := c.root.Find(args)
@@ -87,17 +90,17 @@ func (c *cli) addRecipeFlags(ctx context.Context, args []string) error {
 		cmd.InitDefaultHelpFlag() // so "run --help init" is not read as --help=init
 		recipe = firstArg(cmd, rest)
 	}
-	if recipe == "" {
+	if recipe == "" || !completing && !needsRecipe(cmd, rest, rc.recipe == "") {
 		return nil
 	}
-	desc, err := c.app.describe(ctx, recipe, flagValue(cmd, rest, "stdlib"))
+	desc, err := c.app.describeBounded(ctx, recipe, rc, rest)
+	if stopped := (*runtime.StoppedError)(nil); errors.As(err, &stopped) {
+		return err // the budget or a signal ended it: the run would only do so again
+	}
 	if err != nil {
 		rc.describeErr = err
 		cmd.Long = strings.TrimRight(cmd.Long, "\n") + fmt.Sprintf("\n\nThe phases and flags of %s are not listed: %v", recipe, err)
 		return nil
-	}
-	if err := flagConflict(cmd, recipe, desc); err != nil {
-		return err
 	}
 	rc.recipeFlags = map[string]*recipeFlag{}
 	fl := cmd.Flags()
@@ -125,20 +128,47 @@ func (c *cli) addRecipeFlags(ctx context.Context, args []string) error {
 	return nil
 }
 
-// flagConflict refuses a recipe flag that is a built-in flag of cmd.
-func flagConflict(cmd *cobra.Command, recipe string, d *description) error {
-	for _, p := range d.Params {
-		if p.Flag != "" && (p.Flag == "help" || cmd.Flags().Lookup(p.Flag) != nil) {
-			return fmt.Errorf("recipe %s: parameter %s declares flag = %q, which is a built-in flag of 'kubelark %s'; give the parameter another flag in its param(..., flag = ...)", recipe, p.Name, p.Flag, cmd.Name())
+// describeBounded describes the recipe for a run's command line, under
+// the budgets given on it (--timeout, --max-memory; else their defaults).
+func (a *app) describeBounded(ctx context.Context, recipe string, rc *runCommand, args []string) (*description, error) {
+	cmd := rc.cmd
+	b := a.describeBudget(recipe)
+	if v := flagValue(cmd, args, "timeout"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			b.timeout = d
 		}
 	}
-	return nil
+	if v := flagValue(cmd, args, "max-memory"); v != "" {
+		if n, err := parseMemory(v); err == nil {
+			b.maxMemory = n
+		}
+	}
+	return a.describeWith(ctx, recipe, flagValue(cmd, args, "stdlib"), b, rc)
 }
 
-// describe reads a recipe's declarations without running it.
-func (a *app) describe(ctx context.Context, recipe, stdlibDir string) (*description, error) {
+// describeBudget is the default budget of describing a recipe: describing
+// executes the recipe's top level up to its declarations, and a fork may
+// compute there without bound, so that first execution is held to the
+// run's own promise (time, memory, signals).
+func (a *app) describeBudget(recipe string) budget {
+	b := budget{timeout: defaultTimeout, recipe: recipe, progress: &runtime.Progress{}, stderr: a.stderr}
+	b.maxMemory, _ = parseMemory(defaultMaxMemory)
+	return b
+}
+
+// describe reads a recipe's declarations without running it, as rc
+// would run it (its built-in flags are not the recipe's to declare), under
+// the default budget.
+func (a *app) describe(ctx context.Context, recipe, stdlibDir string, rc *runCommand) (*description, error) {
+	return a.describeWith(ctx, recipe, stdlibDir, a.describeBudget(recipe), rc)
+}
+
+func (a *app) describeWith(ctx context.Context, recipe, stdlibDir string, b budget, rc *runCommand) (*description, error) {
+	ctx, end := b.start(ctx)
+	defer end()
 	d, err := runtime.Describe(ctx, runtime.Options{
 		Recipe: recipe, RecipeFS: a.recipes, StdlibFS: a.stdlib, StdlibDir: stdlibDir, Registry: a.registry(),
+		Progress: b.progress, BuiltinFlags: rc.builtinFlags, Command: rc.cmd.Name(),
 	})
 	if err != nil {
 		return nil, err
@@ -208,6 +238,47 @@ func firstArg(cmd *cobra.Command, args []string) string {
 	return ""
 }
 
+// needsRecipe reports whether a command line uses what only its recipe can
+// declare: a flag the command does not know, an argument beyond the
+// recipe's name (recipeIsArg: `run RECIPE`), or --help. Any other command
+// line runs without describing the recipe first: describing executes the
+// recipe's top level, and a plain run should execute it once.
+func needsRecipe(cmd *cobra.Command, args []string, recipeIsArg bool) bool {
+	fl := cmd.Flags()
+	positional := 0
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			positional += len(args) - i - 1
+			i = len(args)
+		case strings.HasPrefix(a, "--"):
+			name, _, hasValue := strings.Cut(a[2:], "=")
+			f := fl.Lookup(name)
+			if name == "help" || f == nil {
+				return true
+			}
+			if !hasValue && f.NoOptDefVal == "" {
+				i++
+			}
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			f := fl.ShorthandLookup(a[1:2])
+			if a[1] == 'h' || f == nil {
+				return true
+			}
+			if len(a) == 2 && f.NoOptDefVal == "" {
+				i++
+			}
+		default:
+			positional++
+		}
+	}
+	if recipeIsArg {
+		positional--
+	}
+	return positional > 0
+}
+
 // flagValue is the value of --name in args ("" if absent).
 func flagValue(cmd *cobra.Command, args []string, name string) string {
 	for i, a := range args {
@@ -233,7 +304,7 @@ func (a *app) completePhases(rc *runCommand) func(*cobra.Command, []string, stri
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		stdlibDir, _ := cmd.Flags().GetString("stdlib")
-		d, err := a.describe(cmd.Context(), recipe, stdlibDir)
+		d, err := a.describe(cmd.Context(), recipe, stdlibDir, rc)
 		if err != nil {
 			cobra.CompDebugln(err.Error(), true)
 			return nil, cobra.ShellCompDirectiveError

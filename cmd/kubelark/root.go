@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubelark/kubelark/builtins"
+	"github.com/kubelark/kubelark/internal/truncate"
 	"github.com/kubelark/kubelark/recipes"
 	"github.com/kubelark/kubelark/runtime"
 	"github.com/kubelark/kubelark/runtime/host"
@@ -50,11 +51,11 @@ func execute(ctx context.Context, a *app, args []string) (code int) {
 	c := newCLI(a)
 	c.root.SetArgs(args)
 	if err := c.addRecipeFlags(ctx, args); err != nil {
-		fmt.Fprintf(a.stderr, "error: %v\n", err)
+		fmt.Fprintf(a.stderr, "error: %s\n", truncate.Lines(err.Error()))
 		return 1
 	}
 	if err := c.root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(a.stderr, "error: %v\n", err)
+		fmt.Fprintf(a.stderr, "error: %s\n", truncate.Lines(err.Error()))
 		return 1
 	}
 	return 0

@@ -6,8 +6,10 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kubelark/kubelark/runtime"
 )
@@ -29,6 +31,8 @@ type runFlags struct {
 	stdlibDir      string
 	serviceCommand string
 	maxSteps       uint64
+	timeout        time.Duration
+	maxMemory      string
 }
 
 // runCommand is one command that runs a recipe: `run RECIPE`, or an alias
@@ -41,7 +45,10 @@ type runCommand struct {
 	// recipeFlags are the flags the recipe declares, added once the
 	// command line names the recipe; describeErr is why they could not be.
 	recipeFlags map[string]*recipeFlag
-	describeErr error
+	// builtinFlags are the command's own flags (and help), which no
+	// recipe flag may take.
+	builtinFlags []string
+	describeErr  error
 }
 
 func newRunCmd(a *app) *runCommand {
@@ -115,7 +122,11 @@ func (rc *runCommand) addBuiltinFlags(a *app) {
 	fl.StringVar(&f.stdlibDir, "stdlib", "", "load @stdlib// modules from this directory instead of the embedded stdlib")
 	fl.StringVar(&f.serviceCommand, "service-command", "", `command for service actions where there is no systemd/OpenRC, e.g. "node-svc {action} {unit}"`)
 	fl.Uint64Var(&f.maxSteps, "max-steps", runtime.DefaultMaxSteps, "limit of Starlark execution steps (stops a runaway recipe)")
+	fl.DurationVar(&f.timeout, "timeout", defaultTimeout, "wall-clock budget of the run (0: none)")
+	fl.StringVar(&f.maxMemory, "max-memory", defaultMaxMemory, "budget of the Go heap of the run, e.g. 1Gi (0: none)")
 	_ = rc.cmd.RegisterFlagCompletionFunc("phases", a.completePhases(rc))
+	rc.builtinFlags = []string{"help"}
+	fl.VisitAll(func(f *pflag.Flag) { rc.builtinFlags = append(rc.builtinFlags, f.Name) })
 }
 
 func (a *app) run(cmd *cobra.Command, recipe string, rc *runCommand) (err error) {
@@ -140,13 +151,21 @@ func (a *app) run(cmd *cobra.Command, recipe string, rc *runCommand) (err error)
 	default:
 		return fmt.Errorf("-o %s: unknown output format; use text or json", f.output)
 	}
+	maxMemory, err := parseMemory(f.maxMemory)
+	if err != nil {
+		return err
+	}
+	progress := &runtime.Progress{}
+	ctx, endBudget := budget{timeout: f.timeout, maxMemory: maxMemory, recipe: recipe, progress: progress, stderr: a.stderr}.start(cmd.Context())
+	defer endBudget()
 	opts := runtime.Options{
 		Recipe: recipe, RecipeFS: a.recipes, StdlibFS: a.stdlib, StdlibDir: f.stdlibDir,
 		Set: f.set, ValuesFile: f.values, Flags: rc.givenRecipeFlags(),
 		DryRun: f.dryRun, Root: f.root,
 		Phases:  f.phases,
 		Verbose: f.verbose, Out: out, JSON: jsonOut, PlanFile: f.planFile,
-		Registry: a.registry(), MaxSteps: f.maxSteps,
+		Registry: a.registry(), MaxSteps: f.maxSteps, Progress: progress,
+		BuiltinFlags: rc.builtinFlags, Command: rc.cmd.Name(),
 	}
 	if f.config != "" {
 		res, err := a.loadConfig(f.config)
@@ -165,7 +184,7 @@ func (a *app) run(cmd *cobra.Command, recipe string, rc *runCommand) (err error)
 	if err := removeStaleTemps(h, out); err != nil {
 		return err
 	}
-	_, err = runtime.Run(cmd.Context(), opts)
+	_, err = runtime.Run(ctx, opts)
 	return err
 }
 

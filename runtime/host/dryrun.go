@@ -174,10 +174,12 @@ func (d *DryRun) readDir(p string) ([]fs.DirEntry, error) {
 	return out, nil
 }
 
-// mkdirs records the missing directories of p (itself included) in the
-// overlay, failing where a file is in the way.
-func (d *DryRun) mkdirs(p string, mode fs.FileMode) (bool, error) {
+// mkdirs records the missing directories of p (itself included, with
+// mode; its parents with parentMode) in the overlay, failing where a file
+// is in the way.
+func (d *DryRun) mkdirs(p string, mode, parentMode fs.FileMode) (bool, error) {
 	created := false
+	p = clean(p)
 	for _, a := range ancestors(p) {
 		fi, err := d.stat(a)
 		switch {
@@ -188,7 +190,11 @@ func (d *DryRun) mkdirs(p string, mode fs.FileMode) (bool, error) {
 		case !errors.Is(err, fs.ErrNotExist):
 			return false, err
 		}
-		d.overlay[a] = &memEntry{mode: fs.ModeDir | mode.Perm(), mtime: d.now()}
+		dm := parentMode
+		if a == p {
+			dm = mode
+		}
+		d.overlay[a] = &memEntry{mode: fs.ModeDir | exactMode(dm), mtime: d.now()}
 		created = true
 	}
 	return created, nil
@@ -210,17 +216,17 @@ func (d *DryRun) WriteFile(p string, data []byte, mode, dirMode fs.FileMode) (Wr
 		} else {
 			old, err = d.base.ReadFile(p)
 		}
-		if err == nil && fi.Mode().Perm() == mode.Perm() && bytes.Equal(old, data) {
+		if err == nil && exactMode(fi.Mode()) == exactMode(mode) && bytes.Equal(old, data) {
 			return Unchanged, nil
 		}
 		res = Updated
 	case !errors.Is(err, fs.ErrNotExist):
 		return "", err
 	}
-	if _, err := d.mkdirs(path.Dir(p), dirMode); err != nil {
+	if _, err := d.mkdirs(path.Dir(p), dirMode, dirMode); err != nil {
 		return "", err
 	}
-	d.overlay[p] = &memEntry{data: append([]byte(nil), data...), mode: mode.Perm(), mtime: d.now()}
+	d.overlay[p] = &memEntry{data: append([]byte(nil), data...), mode: exactMode(mode), mtime: d.now()}
 	return res, nil
 }
 
@@ -228,7 +234,7 @@ func (d *DryRun) MkdirAll(p string, mode fs.FileMode) (WriteResult, error) {
 	p = clean(p)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	created, err := d.mkdirs(p, mode)
+	created, err := d.mkdirs(p, mode, ParentDirMode)
 	if err != nil {
 		return "", err
 	}

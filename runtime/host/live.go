@@ -83,12 +83,14 @@ func absPath(op, p string) (string, error) {
 	return filepath.Clean(p), nil
 }
 
+// ReadFile reads a regular file of at most MaxInputFileSize bytes (see
+// ReadInputFile): a recipe cannot make kubelark read /dev/zero.
 func (l *Live) ReadFile(p string) ([]byte, error) {
 	p, err := absPath("open", p)
 	if err != nil {
 		return nil, err
 	}
-	return os.ReadFile(p)
+	return ReadInputFile(p, MaxInputFileSize)
 }
 
 func (l *Live) Stat(p string) (fs.FileInfo, error) {
@@ -127,7 +129,9 @@ func (l *Live) ReadDir(p string) ([]fs.DirEntry, error) {
 // WriteFile replaces p atomically: a reader sees the old or the new file,
 // never a half-written one, and a crash leaves no partial key or manifest
 // (the kubelet watches the manifests directory and would start a truncated
-// Pod). The mode is set with chmod, so the umask cannot widen or narrow it.
+// Pod). The mode is set with chmod, so the umask cannot widen or narrow it,
+// and the setuid, setgid and sticky bits are set as asked. Missing parent
+// directories are created with dirMode.
 func (l *Live) WriteFile(p string, data []byte, mode, dirMode fs.FileMode) (WriteResult, error) {
 	p, err := absPath("write", p)
 	if err != nil {
@@ -146,7 +150,7 @@ func (l *Live) WriteFile(p string, data []byte, mode, dirMode fs.FileMode) (Writ
 		return "", &fs.PathError{Op: "write", Path: p, Err: errIsDir}
 	case err == nil:
 		old, rerr := os.ReadFile(p)
-		if rerr == nil && fi.Mode().Perm() == mode.Perm() && bytes.Equal(old, data) {
+		if rerr == nil && exactMode(fi.Mode()) == exactMode(mode) && bytes.Equal(old, data) {
 			return Unchanged, nil
 		}
 		res = Updated
@@ -154,7 +158,7 @@ func (l *Live) WriteFile(p string, data []byte, mode, dirMode fs.FileMode) (Writ
 		return "", err
 	}
 	dir := filepath.Dir(p)
-	if _, err := mkdirAllExact(dir, dirMode); err != nil {
+	if _, err := mkdirAllExact(dir, dirMode, dirMode); err != nil {
 		return "", err
 	}
 	if err := writeAtomic(p, data, mode); err != nil {
@@ -181,7 +185,7 @@ func writeAtomic(p string, data []byte, mode fs.FileMode) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return err
 	}
-	if err = f.Chmod(mode.Perm()); err != nil {
+	if err = f.Chmod(exactMode(mode)); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {
@@ -208,9 +212,10 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// mkdirAllExact creates p and its missing parents, chmod-ing each created
-// directory to exactly mode (os.MkdirAll would apply the umask).
-func mkdirAllExact(p string, mode fs.FileMode) (bool, error) {
+// mkdirAllExact creates p with exactly mode and its missing parents with
+// exactly parentMode, chmod-ing each created directory (os.MkdirAll would
+// apply the umask and drop the setuid/setgid/sticky bits).
+func mkdirAllExact(p string, mode, parentMode fs.FileMode) (bool, error) {
 	fi, err := os.Stat(p)
 	if err == nil {
 		if !fi.IsDir() {
@@ -222,7 +227,7 @@ func mkdirAllExact(p string, mode fs.FileMode) (bool, error) {
 		return false, err
 	}
 	if parent := filepath.Dir(p); parent != p {
-		if _, err := mkdirAllExact(parent, mode); err != nil {
+		if _, err := mkdirAllExact(parent, parentMode, parentMode); err != nil {
 			return false, err
 		}
 	}
@@ -232,7 +237,7 @@ func mkdirAllExact(p string, mode fs.FileMode) (bool, error) {
 		}
 		return false, err
 	}
-	if err := os.Chmod(p, mode.Perm()); err != nil {
+	if err := os.Chmod(p, exactMode(mode)); err != nil {
 		return true, err
 	}
 	return true, nil
@@ -243,7 +248,7 @@ func (l *Live) MkdirAll(p string, mode fs.FileMode) (WriteResult, error) {
 	if err != nil {
 		return "", err
 	}
-	created, err := mkdirAllExact(p, mode)
+	created, err := mkdirAllExact(p, mode, ParentDirMode)
 	if err != nil {
 		return "", err
 	}

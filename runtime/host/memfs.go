@@ -51,7 +51,7 @@ func (m *MemFS) Get(p string) ([]byte, fs.FileMode, bool) {
 	if !ok || e == nil || e.mode.IsDir() {
 		return nil, 0, false
 	}
-	return append([]byte(nil), e.data...), e.mode.Perm(), true
+	return append([]byte(nil), e.data...), exactMode(e.mode), true
 }
 
 // Put stores a file (and its parents) directly, for test fixtures.
@@ -59,7 +59,7 @@ func (m *MemFS) Put(p string, data []byte, mode fs.FileMode) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p = clean(p)
-	m.mkdirs(path.Dir(p), 0o755)
+	m.mkdirs(path.Dir(p), 0o755, 0o755)
 	m.entries[p] = &memEntry{data: append([]byte(nil), data...), mode: mode.Perm(), mtime: m.now()}
 }
 
@@ -77,11 +77,18 @@ func (m *MemFS) Paths() []string {
 	return out
 }
 
-func (m *MemFS) mkdirs(p string, mode fs.FileMode) bool {
+// mkdirs creates the missing directories of p: p itself with mode, its
+// parents with parentMode.
+func (m *MemFS) mkdirs(p string, mode, parentMode fs.FileMode) bool {
 	created := false
+	p = clean(p)
 	for _, d := range ancestors(p) {
 		if e, ok := m.entries[d]; !ok || e == nil {
-			m.entries[d] = &memEntry{mode: fs.ModeDir | mode.Perm(), mtime: m.now()}
+			dm := parentMode
+			if d == p {
+				dm = mode
+			}
+			m.entries[d] = &memEntry{mode: fs.ModeDir | exactMode(dm), mtime: m.now()}
 			created = true
 		}
 	}
@@ -164,13 +171,13 @@ func (m *MemFS) WriteFile(p string, data []byte, mode, dirMode fs.FileMode) (Wri
 		if e.mode.IsDir() {
 			return "", &fs.PathError{Op: "write", Path: p, Err: errIsDir}
 		}
-		if bytes.Equal(e.data, data) && e.mode.Perm() == mode.Perm() {
+		if bytes.Equal(e.data, data) && exactMode(e.mode) == exactMode(mode) {
 			return Unchanged, nil
 		}
 		res = Updated
 	}
-	m.mkdirs(path.Dir(p), dirMode)
-	m.entries[p] = &memEntry{data: append([]byte(nil), data...), mode: mode.Perm(), mtime: m.now()}
+	m.mkdirs(path.Dir(p), dirMode, dirMode)
+	m.entries[p] = &memEntry{data: append([]byte(nil), data...), mode: exactMode(mode), mtime: m.now()}
 	return res, nil
 }
 
@@ -184,7 +191,7 @@ func (m *MemFS) MkdirAll(p string, mode fs.FileMode) (WriteResult, error) {
 		}
 		return Unchanged, nil
 	}
-	m.mkdirs(p, mode)
+	m.mkdirs(p, mode, ParentDirMode)
 	return Created, nil
 }
 

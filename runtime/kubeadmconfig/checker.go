@@ -3,6 +3,8 @@ package kubeadmconfig
 import (
 	"fmt"
 	"strings"
+
+	"github.com/kubelark/kubelark/internal/truncate"
 )
 
 // checker collects validation errors, warnings and secrets for the whole
@@ -20,13 +22,13 @@ type checker struct {
 func (c *checker) path(p string) string { return c.kind + "." + p }
 
 // errorf records a validation error for a field; msg should say what is
-// wrong and how to fix it.
+// wrong and how to fix it. Huge echoed values are cut (truncate.Words).
 func (c *checker) errorf(field, format string, args ...any) {
-	c.errs = append(c.errs, c.path(field)+": "+fmt.Sprintf(format, args...))
+	c.errs = append(c.errs, c.path(field)+": "+truncate.Words(fmt.Sprintf(format, args...)))
 }
 
 func (c *checker) warnf(field, format string, args ...any) {
-	c.warnings = append(c.warnings, c.path(field)+": "+fmt.Sprintf(format, args...))
+	c.warnings = append(c.warnings, c.path(field)+": "+truncate.Words(fmt.Sprintf(format, args...)))
 }
 
 // check records an error for a non-empty string field that check rejects;
