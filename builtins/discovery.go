@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -81,9 +82,10 @@ func registerDiscovery(r *runtime.Registry) {
 	r.Add(&runtime.Builtin{
 		Name:      "wait_file",
 		Signature: `wait_file(path, timeout="5m0s", interval="1s", name="")`,
-		Doc:       "Waits (host clock) until path exists, e.g. the kubelet.conf the kubelet writes after its TLS bootstrap; fails after timeout naming name. Returns \"present\". Records one wait action.",
+		Doc: "Waits (host clock) until path exists, or every path of a list, e.g. the kubelet.conf the kubelet writes during its TLS bootstrap " +
+			"and the client certificate it names; fails after timeout naming name and what is missing. Returns \"present\". Records one wait action.",
 		Args: []runtime.Arg{
-			{Name: "path", Type: "string"}, {Name: "timeout", Type: "duration"}, {Name: "interval", Type: "duration"},
+			{Name: "path", Type: "string | list of string"}, {Name: "timeout", Type: "duration"}, {Name: "interval", Type: "duration"},
 			{Name: "name", Type: "string", Doc: "what is waited for, in messages (default: the path)"},
 		},
 		DryRun: "Not live: the wait is recorded (result recorded) and \"recorded\" returned.",
@@ -299,11 +301,22 @@ func waitFileFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if err != nil {
 		return nil, err
 	}
-	var path, name string
+	var pathV starlark.Value
+	var name string
 	timeoutS, intervalS := "5m0s", "1s"
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &path, "timeout?", &timeoutS, "interval?", &intervalS, "name?", &name); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &pathV, "timeout?", &timeoutS, "interval?", &intervalS, "name?", &name); err != nil {
 		return nil, err
 	}
+	var paths []string
+	if s, ok := pathV.(starlark.String); ok {
+		paths = []string{string(s)}
+	} else if paths, err = Strings(b.Name()+": path", pathV); err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("%s: path: no path given", b.Name())
+	}
+	path := strings.Join(paths, " ")
 	timeout, err := durationArg(b.Name(), "timeout", timeoutS)
 	if err != nil {
 		return nil, err
@@ -326,18 +339,25 @@ func waitFileFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	}
 	start := env.Host.Now()
 	for {
-		_, ok, err := readOptional(env, path)
-		if err != nil {
-			return nil, fmt.Errorf("%s: reading %s: %w", b.Name(), path, err)
+		missing := ""
+		for _, p := range paths {
+			_, ok, err := readOptional(env, p)
+			if err != nil {
+				return nil, fmt.Errorf("%s: reading %s: %w", b.Name(), p, err)
+			}
+			if !ok {
+				missing = p
+				break
+			}
 		}
-		if ok {
+		if missing == "" {
 			env.Infof("%s appeared after %s", name, env.Host.Now().Sub(start).Round(time.Millisecond))
 			action.Result = "performed"
 			env.Record(thread, b.Name(), action)
 			return starlark.String("present"), nil
 		}
 		if !env.Host.Now().Before(start.Add(timeout)) {
-			return nil, fmt.Errorf("%s: %s did not appear within %s", b.Name(), name, timeout)
+			return nil, fmt.Errorf("%s: %s did not appear within %s (%s is missing)", b.Name(), name, timeout, missing)
 		}
 		if err := env.Host.Sleep(env.Ctx, interval); err != nil {
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -159,10 +160,14 @@ func TestKubelarkJoin(t *testing.T) {
 				"--set", "token=" + token, "--set", "ca_cert_hash=" + caHash}
 			for _, s := range tc.set {
 				name, _, _ := strings.Cut(s, "=")
+				replaced := false
 				for i := range args {
 					if strings.HasPrefix(args[i], name+"=") {
-						args[i] = s
+						args[i], replaced = s, true
 					}
+				}
+				if !replaced {
+					args = append(args, "--set", s)
 				}
 			}
 			plan := filepath.Join(w2.Dir, tc.name+"-plan.json")
@@ -210,7 +215,12 @@ func checkJoinedKubelet(ctx context.Context, t *testing.T, cp, w *node.Node) {
 	if got, err := w.ReadFile("/etc/kubernetes/pki/ca.crt"); err != nil || string(got) != string(ca) {
 		t.Errorf("the worker's /etc/kubernetes/pki/ca.crt is not the cluster CA: %v", err)
 	}
-	pemBytes, err := w.ReadFile("/var/lib/kubelet/pki/kubelet-client-current.pem")
+	// A symlink to the dated file, absolute inside the node.
+	current := "/var/lib/kubelet/pki/kubelet-client-current.pem"
+	if target, err := os.Readlink(w.HostPath(current)); err == nil {
+		current = target
+	}
+	pemBytes, err := w.ReadFile(current)
 	if err != nil {
 		t.Fatalf("the kubelet's client certificate: %v", err)
 	}
