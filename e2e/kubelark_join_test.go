@@ -26,6 +26,10 @@ const joinNetwork = "10.79.0"
 // "kubelark run join" and its --set lines joined by " \\\n\t".
 var printedJoin = regexp.MustCompile(`(?m)^kubelark run join((?: \\\n\t--set \S+)+)`)
 
+// printedKubeadmJoin is the kubeadm form of the worker join command init
+// prints ("or, with kubeadm:").
+var printedKubeadmJoin = regexp.MustCompile(`kubeadm join (\S+) --token (\S+) \\\n\t--discovery-token-ca-cert-hash (\S+)`)
+
 // parsePrintedJoin returns the arguments after "kubelark" of the worker
 // join command in init's output.
 func parsePrintedJoin(t *testing.T, out string) []string {
@@ -138,6 +142,23 @@ func TestKubelarkJoin(t *testing.T) {
 			}
 		}
 		diffFiles(t, before, listNodeFiles(ctx, t, w, "/etc/kubernetes/kubelet.conf", "/var/lib/kubelet/config.yaml"))
+	})
+
+	// kubeadm's command line with one word changed joins too: the API
+	// server endpoint as the argument, kubeadm's flags.
+	t.Run("KubeadmCommandLine", func(t *testing.T) {
+		m := printedKubeadmJoin.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("init printed no kubeadm join command:\n%s", out)
+		}
+		w3 := newWorker(t, nw, "jw3")
+		start := time.Now()
+		run(ctx, t, w3, append([]string{kubelark, "join", m[1], "--token", m[2], "--discovery-token-ca-cert-hash", m[3]}, local(w3)...)...)
+		t.Logf("kubelark join (kubeadm's command line) took %s", time.Since(start).Round(time.Millisecond))
+		checkJoinedKubelet(ctx, t, cp, w3)
+		if _, err := cs.CoreV1().Nodes().Get(ctx, w3.Name, metav1.GetOptions{}); err != nil {
+			t.Errorf("Node %s: %v", w3.Name, err)
+		}
 	})
 
 	// Failures on a fresh node: each names its step and writes nothing.

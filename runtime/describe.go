@@ -37,6 +37,9 @@ type ParamInfo struct {
 	// the flag adds to the configured list.
 	Flag    string
 	Merge   bool
+	// Position is the 1-based command-line argument (after the recipe
+	// name) that sets the parameter, 0 for none.
+	Position int
 	Secret  bool
 	Choices []any
 }
@@ -81,7 +84,7 @@ func Describe(ctx context.Context, opts Options) (*Description, error) {
 		}
 		d.Params = append(d.Params, ParamInfo{
 			Name: name, Type: p.typ, Default: def, Doc: p.doc,
-			Flag: p.flag, Merge: p.merge, Secret: p.secret, Choices: p.choices,
+			Flag: p.flag, Merge: p.merge, Secret: p.secret, Choices: p.choices, Position: p.positional + 1,
 		})
 	}
 	return d, nil

@@ -44,6 +44,10 @@ type Options struct {
 	// enter with --set (kubeadm: flags override the config); see
 	// paramflags.go.
 	Flags []FlagValue
+	// Args are the command-line arguments after the recipe name, for the
+	// parameters declared with param(..., positional = N); see
+	// paramargs.go.
+	Args []string
 
 	// DryRun and Root describe the host for the plan and the `run` struct;
 	// the Host itself is already built accordingly by the caller.

@@ -34,6 +34,10 @@ type paramDecl struct {
 	// to the value from the lower layers instead of replacing it, as
 	// kubeadm unions --ignore-preflight-errors with the config's list.
 	merge bool
+	// positional is the index of the command-line argument after the
+	// recipe name that sets the parameter (kubeadm join's API server
+	// endpoint), -1 for none; see paramargs.go.
+	positional int
 }
 
 var _ starlark.Value = (*paramDecl)(nil)
@@ -70,13 +74,14 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	var doc string
 	var secret, merge bool
 	var flag string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret, "flag?", &flag, "merge?", &merge); err != nil {
+	positional := -1
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret, "flag?", &flag, "merge?", &merge, "positional?", &positional); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(doc) == "" {
 		return nil, fmt.Errorf("%s: doc is empty; say what the parameter means, operators read it in errors and docs", b.Name())
 	}
-	p := &paramDecl{def: def, doc: doc, secret: secret, flag: flag, merge: merge}
+	p := &paramDecl{def: def, doc: doc, secret: secret, flag: flag, merge: merge, positional: positional}
 	inferred, err := typeOfValue(def)
 	if err != nil {
 		return nil, fmt.Errorf("%s: default %s: %v", b.Name(), def, err)
@@ -99,6 +104,9 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, fmt.Errorf("%s: type: got %s, want a string such as \"int\"", b.Name(), typ.Type())
 	}
 	if err := checkFlagDecl(b.Name(), p); err != nil {
+		return nil, err
+	}
+	if err := checkPositionalDecl(b.Name(), p); err != nil {
 		return nil, err
 	}
 	if p.goDef, err = ToGo(def); err != nil {

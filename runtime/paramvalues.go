@@ -25,6 +25,9 @@ func (s *runState) resolveParams(config *ConfigMapping) (map[string]any, error) 
 	if err := s.indexFlags(); err != nil {
 		return nil, err
 	}
+	if err := s.indexPositional(); err != nil {
+		return nil, err
+	}
 	if s.describe {
 		// Describing lists the declarations; no input is read.
 		return vals, nil
@@ -101,6 +104,9 @@ func (s *runState) resolveParams(config *ConfigMapping) (map[string]any, error) 
 	}
 
 	if err := s.applyFlags(vals); err != nil {
+		return nil, err
+	}
+	if err := s.applyArgs(vals); err != nil {
 		return nil, err
 	}
 	return vals, nil
