@@ -35,13 +35,14 @@ type ParamInfo struct {
 	Doc     string
 	// Flag is the command-line flag without "--", "" for none; Merge says
 	// the flag adds to the configured list.
-	Flag  string
-	Merge bool
+	Flag    string
+	Merge   bool
+	Secret  bool
+	Choices []any
+
 	// Position is the 1-based command-line argument (after the recipe
 	// name) that sets the parameter, 0 for none.
 	Position int
-	Secret   bool
-	Choices  []any
 }
 
 // errDescribed ends a described recipe right after its declarations.
