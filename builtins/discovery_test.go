@@ -89,7 +89,7 @@ d = kubeconfig_decode(kc)
 func TestKubeconfigDecodeErrors(t *testing.T) {
 	for src, want := range map[string]string{
 		`kubeconfig_decode("{", what = "discovery_file x")`: "discovery_file x is not a kubeconfig",
-		`kubeconfig_decode("apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster: {server: https://a, certificate-authority: /ca.crt}\n")`: "embed it as certificate-authority-data",
+		`kubeconfig_decode("apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster: {server: https://a, certificate-authority: /ca.crt}\n")`:            "embed it as certificate-authority-data",
 		`kubeconfig_decode("apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster: {server: https://a}\n- name: b\n  cluster: {server: https://b}\n")`: "2 clusters and no current context",
 	} {
 		if _, _, err := runStar(t, host.NewFake(), src); err == nil || !strings.Contains(err.Error(), want) {
