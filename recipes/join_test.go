@@ -289,3 +289,29 @@ func readyNode(t *testing.T, f cluster.Factory, name string) {
 		t.Fatal(err)
 	}
 }
+
+// TestJoinFileDiscovery: the cluster and CA come from a kubeconfig file;
+// the TLS bootstrap token from tls_bootstrap_token.
+func TestJoinFileDiscovery(t *testing.T) {
+	cp, _ := initCluster(t, false)
+	w := worker(cp)
+	admin, _, _ := cp.Get("/etc/kubernetes/admin.conf")
+	w.Put("/etc/kubernetes/discovery.conf", admin, 0o600)
+	_, out, err := runJoin(t, w, false, "discovery_file=/etc/kubernetes/discovery.conf", "tls_bootstrap_token="+joinToken,
+		"skip_phases=kubelet-wait-bootstrap")
+	if err != nil {
+		t.Fatalf("join: %v\n%s", err, out)
+	}
+	bk, _, _ := w.Get("/etc/kubernetes/bootstrap-kubelet.conf")
+	kc, err := clientcmd.Load(bk)
+	if err != nil || kc.AuthInfos["tls-bootstrap-token-user"].Token != joinToken {
+		t.Errorf("bootstrap-kubelet.conf (%v):\n%s", err, bk)
+	}
+	// Without a token anywhere: a clear refusal.
+	w2 := worker(cp)
+	w2.Put("/etc/kubernetes/discovery.conf", admin, 0o600)
+	if _, _, err := runJoin(t, w2, false, "discovery_file=/etc/kubernetes/discovery.conf", "skip_phases=kubelet-wait-bootstrap"); err == nil ||
+		!strings.Contains(err.Error(), "has no token, and no tls_bootstrap_token") {
+		t.Errorf("err = %v", err)
+	}
+}
