@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -161,8 +162,36 @@ func TestKubelarkJoin(t *testing.T) {
 		}
 	})
 
+	// kubeadm's own JoinConfiguration (TestKubeadmJoin's) works as --config.
+	t.Run("KubeadmConfig", func(t *testing.T) {
+		w4 := newWorker(t, nw, "jw4")
+		cfg := filepath.Join(w4.Dir, "kubeadm-join.yaml")
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(joinConfig, setValue(t, printed, "api_server_endpoint"), token, caHash, w4.Name, node.ContainerdSocket)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		run(ctx, t, w4, kubelark, "join", "--config", cfg, "--service-command", w4.ServiceCommand())
+		checkJoinedKubelet(ctx, t, cp, w4)
+	})
+
 	// Failures on a fresh node: each names its step and writes nothing.
 	w2 := newWorker(t, nw, "jw2")
+
+	// A dry run against the reachable cluster discovers for real (the CA
+	// pin is checked, the kubelet configuration read with the bootstrap
+	// token) and writes nothing.
+	t.Run("DryRunReadsCluster", func(t *testing.T) {
+		before := listNodeFiles(ctx, t, w2)
+		out := run(ctx, t, w2, append(append([]string{kubelark}, printed...), append(local(w2), "--dry-run")...)...)
+		for _, want := range []string{"matches a pinned hash", "Cluster-info verified", "nothing on this machine was changed"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the dry run does not say %q", want)
+			}
+		}
+		if strings.Contains(out, "placeholder") {
+			t.Errorf("the dry run planned with placeholders although the cluster answers")
+		}
+		diffFiles(t, before, listNodeFiles(ctx, t, w2))
+	})
 	wrongPin := "sha256:" + strings.Repeat("0", 64)
 	for _, tc := range []struct {
 		name  string
