@@ -220,6 +220,21 @@ func TestJoinFailures(t *testing.T) {
 	}
 }
 
+// TestJoinDiscoveryTokenOnly: the TLS bootstrap token defaults to the
+// discovery token (a JoinConfiguration gives only
+// discovery.bootstrapToken.token).
+func TestJoinDiscoveryTokenOnly(t *testing.T) {
+	cp, hash := initCluster(t, true)
+	w := worker(cp)
+	if _, out, err := runJoin(t, w, false, "api_server_endpoint="+joinServer, "discovery_token="+joinToken, "ca_cert_hash="+hash,
+		"skip_phases=kubelet-wait-bootstrap"); err != nil {
+		t.Fatalf("join: %v\n%s", err, out)
+	}
+	if bk, _, _ := w.Get("/etc/kubernetes/bootstrap-kubelet.conf"); !strings.Contains(string(bk), "token: "+joinToken) {
+		t.Errorf("bootstrap-kubelet.conf lacks the discovery token:\n%s", bk)
+	}
+}
+
 // TestJoinUnsafeSkipCAVerification warns loudly, naming the pin found.
 func TestJoinUnsafeSkipCAVerification(t *testing.T) {
 	cp, hash := initCluster(t, true)
