@@ -33,11 +33,12 @@ func registerAPI(r *runtime.Registry) {
 		Doc: "Builds an API client with explicitly chosen credentials.\n" +
 			"Exactly one of: kubeconfig (path of a kubeconfig file, read through the host so a dry run sees files it would have written), " +
 			"token (bootstrap or bearer token; needs server and ca), anonymous=True (needs server and ca, or insecure=True). " +
-			"Returns a value of type k8s_client with attributes server and dry_run.",
+			"Returns a value of type k8s_client with attributes server, identity (the credentials without secrets: the kubeconfig path and user, a bootstrap token's id, anonymous) and dry_run. " +
+			"Every api.* action records both server and identity in the plan.",
 		Args: []runtime.Arg{
 			{Name: "kubeconfig", Type: "string", Doc: "path of a kubeconfig file (its current context is used)"},
 			{Name: "server", Type: "string", Doc: "API server URL; with kubeconfig it overrides the file's server (init talks to the local endpoint)"},
-			{Name: "token", Type: "string", Doc: "bearer token (registered as a secret)"},
+			{Name: "token", Type: "string or secret", Doc: "bearer token, e.g. bootstrap_token().token (registered as a secret)"},
 			{Name: "ca", Type: "string", Doc: "CA certificate: a path, or PEM text"},
 			{Name: "anonymous", Type: "bool", Doc: "no credentials (token discovery reads cluster-info this way)"},
 			{Name: "insecure", Type: "bool", Doc: "anonymous only: skip server verification (the caller must verify what it reads, e.g. with a CA pin)"},
@@ -132,11 +133,13 @@ func (k *k8sClient) Type() string          { return "k8s_client" }
 func (k *k8sClient) Freeze()               {}
 func (k *k8sClient) Truth() starlark.Bool  { return starlark.True }
 func (k *k8sClient) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: k8s_client") }
-func (k *k8sClient) AttrNames() []string   { return []string{"dry_run", "server"} }
+func (k *k8sClient) AttrNames() []string   { return []string{"dry_run", "identity", "server"} }
 func (k *k8sClient) Attr(name string) (starlark.Value, error) {
 	switch name {
 	case "server":
 		return starlark.String(k.c.Server()), nil
+	case "identity":
+		return starlark.String(k.c.Identity()), nil
 	case "dry_run":
 		return starlark.Bool(k.c.DryRun()), nil
 	}
@@ -173,6 +176,9 @@ func k8sClientFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 		dst *string
 	}{"kubeconfig": {kcV, &kubeconfig}, "server": {serverV, &server}, "token": {tokenV, &token}, "ca": {caV, &ca}, "timeout": {timeoutV, &timeout}} {
 		s, err := optString(b.Name(), arg, p.v)
+		if arg == "token" {
+			s, err = optSecretOrString(env, b.Name(), arg, p.v)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -234,7 +240,11 @@ func k8sClientFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)
 		}
 	}
-	rc := runClient{Client: c, warn: func(m string) { env.Warnf("API server: %s", m) }}
+	credential := c.Identity()
+	if kind == "kubeconfig" {
+		credential = "kubeconfig " + kubeconfig + ", " + credential
+	}
+	rc := runClient{Client: c, credential: credential, warn: func(m string) { env.Warnf("API server: %s", m) }}
 	if timeout != "" {
 		d, err := time.ParseDuration(timeout)
 		if err != nil || d <= 0 {
@@ -252,8 +262,23 @@ func k8sClientFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 // unreachable API server is retried.
 type runClient struct {
 	cluster.Client
-	warn  func(string)
-	retry *cluster.Retry
+	// credential is the client's identity with how the recipe chose it
+	// (the kubeconfig path), for the plan's api.* actions.
+	credential string
+	warn       func(string)
+	retry      *cluster.Retry
+}
+
+// Identity is the credential the plan shows: the kubeconfig path and its
+// user, a bootstrap token's id, or anonymous.
+func (b runClient) Identity() string { return b.credential }
+
+// apiAction is an api.* action naming where it goes: the server URL and
+// the credential identity, so a reviewer of a fork's plan sees a write to
+// https://evil.example for what it is.
+func apiAction(c cluster.Client, a runtime.Action) runtime.Action {
+	a.Server, a.Credential = c.Server(), c.Identity()
+	return a
 }
 
 func (b runClient) ctx(ctx context.Context) context.Context {
@@ -308,11 +333,11 @@ func objectsArg(fn string, v starlark.Value) ([]*unstructured.Unstructured, erro
 			where = append(where, fmt.Sprintf("objects (YAML document %d)", i+1))
 		}
 	case *starlark.Dict:
-		m, err := runtime.ToGo(v)
+		m, err := objectData(fn, "objects", v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: objects: %w", fn, err)
+			return nil, err
 		}
-		raw, where = append(raw, m.(map[string]any)), append(where, "objects")
+		raw, where = append(raw, m), append(where, "objects")
 	case *starlark.List, starlark.Tuple:
 		it := v.(starlark.Indexable)
 		for i := 0; i < it.Len(); i++ {
@@ -320,11 +345,12 @@ func objectsArg(fn string, v starlark.Value) ([]*unstructured.Unstructured, erro
 			if !ok {
 				return nil, fmt.Errorf("%s: objects[%d]: got %s, want dict", fn, i, it.Index(i).Type())
 			}
-			m, err := runtime.ToGo(d)
+			at := fmt.Sprintf("objects[%d]", i)
+			m, err := objectData(fn, at, d)
 			if err != nil {
-				return nil, fmt.Errorf("%s: objects[%d]: %w", fn, i, err)
+				return nil, err
 			}
-			raw, where = append(raw, m.(map[string]any)), append(where, fmt.Sprintf("objects[%d]", i))
+			raw, where = append(raw, m), append(where, at)
 		}
 	default:
 		return nil, fmt.Errorf("%s: objects: got %s, want dict, list of dicts or YAML text", fn, v.Type())
@@ -462,7 +488,11 @@ func objectValue(obj *unstructured.Unstructured) (starlark.Value, error) {
 	if obj == nil {
 		return starlark.None, nil
 	}
-	return runtime.FromGo(obj.Object)
+	v, err := runtime.FromGo(obj.Object)
+	if err == nil && isSecret(obj) {
+		err = secretDataValues(v)
+	}
+	return v, err
 }
 
 func k8sApplyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -496,13 +526,13 @@ func k8sApplyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		}
 		recorded := obj.DeepCopy()
 		recorded.SetNamespace(applied.GetNamespace())
-		env.Record(thread, b.Name(), runtime.Action{
+		env.Record(thread, b.Name(), apiAction(c, runtime.Action{
 			Op:     "api.apply",
 			Target: cluster.Ref(obj.GetAPIVersion(), obj.GetKind(), applied.GetNamespace(), obj.GetName()),
 			Result: result,
 			Object: planObject(env, recorded),
 			Secret: isSecret(obj),
-		})
+		}))
 		v, err := objectValue(applied)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)
@@ -631,7 +661,7 @@ func k8sDeleteFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", b.Name(), env.Redact(err.Error()))
 	}
-	env.Record(thread, b.Name(), runtime.Action{Op: "api.delete", Target: cluster.Ref(apiVersion, kind, namespace, name), Result: res})
+	env.Record(thread, b.Name(), apiAction(c, runtime.Action{Op: "api.delete", Target: cluster.Ref(apiVersion, kind, namespace, name), Result: res}))
 	return starlark.String(res), nil
 }
 
@@ -704,7 +734,7 @@ func k8sPatchFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 					summary["patch"] = scrub(env, g)
 				}
 			}
-			env.Record(thread, b.Name(), runtime.Action{Op: "api.patch", Target: target, Result: "recorded", Summary: summary})
+			env.Record(thread, b.Name(), apiAction(c, runtime.Action{Op: "api.patch", Target: target, Result: "recorded", Summary: summary}))
 			return starlark.None, nil
 		}
 		if d > 0 {
@@ -734,7 +764,7 @@ func k8sPatchFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		rv == "" && reflect.DeepEqual(cur.Object, out.Object) {
 		result = cluster.Unchanged
 	}
-	env.Record(thread, b.Name(), runtime.Action{Op: "api.patch", Target: cluster.Ref(apiVersion, kind, out.GetNamespace(), name), Result: result,
-		Summary: map[string]any{"type": typ, "patch": scrub(env, g)}})
+	env.Record(thread, b.Name(), apiAction(c, runtime.Action{Op: "api.patch", Target: cluster.Ref(apiVersion, kind, out.GetNamespace(), name), Result: result,
+		Summary: map[string]any{"type": typ, "patch": scrub(env, g)}}))
 	return objectValue(out)
 }

@@ -13,6 +13,7 @@ import (
 	"go.starlark.net/starlark"
 	"k8s.io/cluster-bootstrap/token/jws"
 
+	"github.com/kubelark/kubelark/internal/valid"
 	"github.com/kubelark/kubelark/runtime"
 )
 
@@ -26,7 +27,7 @@ func registerBootstrap(r *runtime.Registry) {
 			"bootstrapsigner writes into cluster-info's jws-kubeconfig-<token_id> key.",
 		Args: []runtime.Arg{
 			{Name: "token_id", Type: "string", Doc: "6 characters [a-z0-9]"},
-			{Name: "token_secret", Type: "string", Doc: "16 characters [a-z0-9] (registered as a secret)"},
+			{Name: "token_secret", Type: "string or secret", Doc: "16 characters [a-z0-9], e.g. bootstrap_token().secret"},
 			{Name: "payload", Type: "string", Doc: "the signed content (cluster-info's kubeconfig value)"},
 		},
 		DryRun: "Pure computation, same in every mode.",
@@ -50,8 +51,8 @@ func registerBootstrap(r *runtime.Registry) {
 			"and returns a dict name -> base64(nonce || ciphertext || tag), ready as the data of the kubeadm-certs Secret. " +
 			"An empty or None content gives an empty value (kubeadm's rule for a missing source file).",
 		Args: []runtime.Arg{
-			{Name: "key", Type: "string", Doc: "certificate key: 64 hex characters (32 bytes); registered as a secret"},
-			{Name: "files", Type: "dict", Doc: "Secret key (\"ca.key\", \"etcd-ca.crt\"…) -> file content"},
+			{Name: "key", Type: "string or secret", Doc: "certificate key: 64 hex characters (32 bytes)"},
+			{Name: "files", Type: "dict", Doc: "Secret key (\"ca.key\", \"etcd-ca.crt\"…) -> file content (string or secret)"},
 		},
 		DryRun: "Pure computation, same in every mode.",
 		Fn:     encryptCertsFn,
@@ -60,7 +61,7 @@ func registerBootstrap(r *runtime.Registry) {
 		Name:      "decrypt_certs",
 		Signature: "decrypt_certs(key, data)",
 		Doc: "Reverses encrypt_certs: data is the kubeadm-certs Secret's data (name -> base64). Returns name -> content; empty values are skipped; " +
-			"any value that does not decrypt fails the whole call (no partial result), naming the key.",
+			"any value that does not decrypt fails the whole call (no partial result), naming the key. The values are secrets (write them with write_file).",
 		Args: []runtime.Arg{
 			{Name: "key", Type: "string", Doc: "certificate key: 64 hex characters"},
 			{Name: "data", Type: "dict", Doc: "name -> base64 ciphertext"},
@@ -90,8 +91,13 @@ func jwsSignFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	if err != nil {
 		return nil, err
 	}
-	var id, secret, payload string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "token_id", &id, "token_secret", &secret, "payload", &payload); err != nil {
+	var id, payload string
+	var secretV starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "token_id", &id, "token_secret", &secretV, "payload", &payload); err != nil {
+		return nil, err
+	}
+	secret, err := secretOrString(env, b.Name(), "token_secret", secretV)
+	if err != nil {
 		return nil, err
 	}
 	env.RegisterSecret(secret)
@@ -110,8 +116,13 @@ func jwsVerifyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	if err != nil {
 		return nil, err
 	}
-	var id, secret, payload, sig string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "token_id", &id, "token_secret", &secret, "payload", &payload, "signature", &sig); err != nil {
+	var id, payload, sig string
+	var secretV starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "token_id", &id, "token_secret", &secretV, "payload", &payload, "signature", &sig); err != nil {
+		return nil, err
+	}
+	secret, err := secretOrString(env, b.Name(), "token_secret", secretV)
+	if err != nil {
 		return nil, err
 	}
 	env.RegisterSecret(secret)
@@ -124,10 +135,10 @@ func jwsVerifyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 // certKeyAEAD parses a certificate key (kubeadm-facts §6) into AES-256-GCM.
 func certKeyAEAD(env *runtime.Env, fn, keyHex string) (cipher.AEAD, error) {
 	env.RegisterSecret(keyHex)
-	key, err := hex.DecodeString(keyHex)
-	if err != nil || len(key) != 32 {
-		return nil, fmt.Errorf("%s: key: a certificate key is 64 hex characters (32 bytes), as printed by certificate_key() or `kubeadm certs certificate-key`", fn)
+	if err := valid.CertificateKey(keyHex); err != nil {
+		return nil, fmt.Errorf("%s: key: %w", fn, err)
 	}
+	key, _ := hex.DecodeString(keyHex)
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn, err)
@@ -135,8 +146,9 @@ func certKeyAEAD(env *runtime.Env, fn, keyHex string) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// stringDict converts a dict of string -> string (None allowed as value).
-func stringDict(fn, arg string, d *starlark.Dict) (map[string]string, []string, error) {
+// stringDict converts a dict of string -> string or secret (None allowed
+// as value); secret values are registered for the textual redaction.
+func stringDict(env *runtime.Env, fn, arg string, d *starlark.Dict) (map[string]string, []string, error) {
 	out := make(map[string]string, d.Len())
 	var keys []string
 	for _, it := range d.Items() {
@@ -146,8 +158,12 @@ func stringDict(fn, arg string, d *starlark.Dict) (map[string]string, []string, 
 		}
 		v := ""
 		if it[1] != starlark.None {
-			if v, ok = starlark.AsString(it[1]); !ok {
-				return nil, nil, fmt.Errorf("%s: %s[%q]: got %s, want string", fn, arg, k, it[1].Type())
+			var secret bool
+			if v, secret, ok = runtime.AsSecretOrString(it[1]); !ok {
+				return nil, nil, fmt.Errorf("%s: %s[%q]: got %s, want string or secret", fn, arg, k, it[1].Type())
+			}
+			if secret {
+				env.RegisterSecretValue(it[1])
 			}
 		}
 		out[k] = v
@@ -162,16 +178,20 @@ func encryptCertsFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err != nil {
 		return nil, err
 	}
-	var keyHex string
+	var keyV starlark.Value
 	var files *starlark.Dict
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "key", &keyHex, "files", &files); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "key", &keyV, "files", &files); err != nil {
+		return nil, err
+	}
+	keyHex, err := secretOrString(env, b.Name(), "key", keyV)
+	if err != nil {
 		return nil, err
 	}
 	aead, err := certKeyAEAD(env, b.Name(), keyHex)
 	if err != nil {
 		return nil, err
 	}
-	in, keys, err := stringDict(b.Name(), "files", files)
+	in, keys, err := stringDict(env, b.Name(), "files", files)
 	if err != nil {
 		return nil, err
 	}
@@ -197,16 +217,20 @@ func decryptCertsFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err != nil {
 		return nil, err
 	}
-	var keyHex string
+	var keyV starlark.Value
 	var data *starlark.Dict
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "key", &keyHex, "data", &data); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "key", &keyV, "data", &data); err != nil {
+		return nil, err
+	}
+	keyHex, err := secretOrString(env, b.Name(), "key", keyV)
+	if err != nil {
 		return nil, err
 	}
 	aead, err := certKeyAEAD(env, b.Name(), keyHex)
 	if err != nil {
 		return nil, err
 	}
-	in, keys, err := stringDict(b.Name(), "data", data)
+	in, keys, err := stringDict(env, b.Name(), "data", data)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +251,9 @@ func decryptCertsFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		if err != nil {
 			return nil, fmt.Errorf("%s: data[%q] does not decrypt with this key; is the certificate key right, and was kubeadm-certs uploaded with it (it expires with its 2h token)?", b.Name(), k)
 		}
-		if err := out.SetKey(starlark.String(k), starlark.String(plain)); err != nil {
+		// The certificates' keys are secret, and so is every value: the
+		// whole point of the Secret is that they were encrypted.
+		if err := out.SetKey(starlark.String(k), env.NewRegisteredSecret(string(plain))); err != nil {
 			return nil, err
 		}
 	}

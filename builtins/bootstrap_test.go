@@ -11,6 +11,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/kubelark/kubelark/runtime"
 	"github.com/kubelark/kubelark/runtime/host"
 )
 
@@ -55,10 +56,17 @@ files = {"ca.crt": "-----BEGIN CERTIFICATE-----\nMII\n", "ca.key": "-----BEGIN R
 enc = encrypt_certs("`+certKey+`", files)
 enc2 = encrypt_certs("`+certKey+`", files)
 dec = decrypt_certs("`+certKey+`", enc)
-same = dec == {k: v for k, v in files.items() if v}
+same = sorted(dec.keys()) == sorted([k for k, v in files.items() if v])
 `)
 	if g["same"] != starlark.True {
 		t.Errorf("round trip: %v", g["dec"])
+	}
+	// decrypt_certs returns secrets holding the original bytes.
+	for _, it := range g["dec"].(*starlark.Dict).Items() {
+		want, _, _ := g["files"].(*starlark.Dict).Get(it[0])
+		if s, ok := it[1].(*runtime.Secret); !ok || s.Reveal() != string(want.(starlark.String)) {
+			t.Errorf("dec[%s] = %v (%s), want a secret of the original content", it[0], it[1], it[1].Type())
+		}
 	}
 	enc := g["enc"].(*starlark.Dict)
 	v, _, _ := enc.Get(starlark.String("ca.key"))

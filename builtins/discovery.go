@@ -48,9 +48,9 @@ func registerDiscovery(r *runtime.Registry) {
 		Signature: `kubeconfig_decode(data, what="kubeconfig")`,
 		Doc: "Parses kubeconfig text (clientcmd) and returns struct(server, ca_pem, cluster_name, user, token, has_credentials) of the cluster " +
 			"and user of its current context, or of its only cluster when it has no current context. ca_pem is \"\" when the cluster " +
-			"carries no CA data; token (registered as a secret) is \"\" when the user has none. A CA or token given as a file reference is refused.",
+			"carries no CA data; token is a Secret, \"\" when the user has none. A CA or token given as a file reference is refused.",
 		Args: []runtime.Arg{
-			{Name: "data", Type: "string", Doc: "kubeconfig YAML (cluster-info's kubeconfig value, a --discovery-file)"},
+			{Name: "data", Type: "string or Secret", Doc: "kubeconfig YAML (cluster-info's kubeconfig value, a --discovery-file as read_file returns it)"},
 			{Name: "what", Type: "string", Doc: "names the input in errors, e.g. \"discovery_file /root/join.conf\""},
 		},
 		DryRun: "Pure.",
@@ -60,13 +60,13 @@ func registerDiscovery(r *runtime.Registry) {
 		Name:      "kubeconfig_encode",
 		Signature: `kubeconfig_encode(cluster_name, server, ca_pem, user, token)`,
 		Doc: "Returns a kubeconfig (YAML, as clientcmd writes it) with one cluster (server, certificate-authority-data = ca_pem), one token user " +
-			"and the context user@cluster_name as current context: join's bootstrap-kubelet.conf (kubeadm-facts §7.4). Write it with " +
-			"write_file(..., secret=True): it holds the token.",
+			"and the context user@cluster_name as current context: join's bootstrap-kubelet.conf (kubeadm-facts §7.4). The result is a Secret " +
+			"(it holds the token), so write_file writes it as a secret file.",
 		Args: []runtime.Arg{
 			{Name: "cluster_name", Type: "string"}, {Name: "server", Type: "string", Doc: "API server URL"},
 			{Name: "ca_pem", Type: "string", Doc: "CA certificate(s), PEM; embedded as written (a dry run's placeholder too)"},
 			{Name: "user", Type: "string", Doc: "user name, e.g. tls-bootstrap-token-user"},
-			{Name: "token", Type: "string", Doc: "bearer token (registered as a secret)"},
+			{Name: "token", Type: "string or Secret", Doc: "bearer token"},
 		},
 		DryRun: "Pure.",
 		Fn:     kubeconfigEncodeFn,
@@ -207,9 +207,13 @@ func kubeconfigDecodeFn(thread *starlark.Thread, b *starlark.Builtin, args starl
 	if err != nil {
 		return nil, err
 	}
-	var data string
+	var dataV starlark.Value
 	what := "kubeconfig"
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "data", &data, "what?", &what); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "data", &dataV, "what?", &what); err != nil {
+		return nil, err
+	}
+	data, err := secretOrString(env, b.Name(), "data", dataV)
+	if err != nil {
 		return nil, err
 	}
 	cfg, err := clientcmd.Load([]byte(data))
@@ -233,21 +237,21 @@ func kubeconfigDecodeFn(thread *starlark.Thread, b *starlark.Builtin, args starl
 	if cl.CertificateAuthority != "" && len(cl.CertificateAuthorityData) == 0 {
 		return nil, fmt.Errorf("%s: %s: cluster %q refers to the CA file %s; embed it as certificate-authority-data", b.Name(), what, clusterName, cl.CertificateAuthority)
 	}
-	token, hasCreds := "", false
+	var token starlark.Value = starlark.String("")
+	hasCreds := false
 	if u := cfg.AuthInfos[userName]; u != nil {
 		if u.TokenFile != "" || u.ClientCertificate != "" || u.ClientKey != "" {
 			return nil, fmt.Errorf("%s: %s: user %q refers to credential files; embed them (token, client-certificate-data, client-key-data)", b.Name(), what, userName)
 		}
-		token = u.Token
-		hasCreds = token != "" || len(u.ClientCertificateData) > 0 || u.Exec != nil || u.AuthProvider != nil
-		if token != "" {
-			env.RegisterSecret(token)
+		hasCreds = u.Token != "" || len(u.ClientCertificateData) > 0 || u.Exec != nil || u.AuthProvider != nil
+		if u.Token != "" {
+			token = env.NewRegisteredSecret(u.Token)
 		}
 	}
 	return Struct(map[string]starlark.Value{
 		"server": starlark.String(cl.Server), "ca_pem": starlark.String(cl.CertificateAuthorityData),
 		"cluster_name": starlark.String(clusterName), "user": starlark.String(userName),
-		"token": starlark.String(token), "has_credentials": starlark.Bool(hasCreds),
+		"token": token, "has_credentials": starlark.Bool(hasCreds),
 	}), nil
 }
 
@@ -256,14 +260,18 @@ func kubeconfigEncodeFn(thread *starlark.Thread, b *starlark.Builtin, args starl
 	if err != nil {
 		return nil, err
 	}
-	var clusterName, server, caPEM, user, token string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "cluster_name", &clusterName, "server", &server, "ca_pem", &caPEM, "user", &user, "token", &token); err != nil {
+	var clusterName, server, caPEM, user string
+	var tokenV starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "cluster_name", &clusterName, "server", &server, "ca_pem", &caPEM, "user", &user, "token", &tokenV); err != nil {
+		return nil, err
+	}
+	token, err := secretOrString(env, b.Name(), "token", tokenV)
+	if err != nil {
 		return nil, err
 	}
 	if token == "" {
 		return nil, fmt.Errorf("%s: token is empty; the bootstrap kubeconfig authenticates with the TLS bootstrap token", b.Name())
 	}
-	env.RegisterSecret(token)
 	if err := checkServer(b.Name(), server); err != nil {
 		return nil, err
 	}
@@ -277,7 +285,8 @@ func kubeconfigEncodeFn(thread *starlark.Thread, b *starlark.Builtin, args starl
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	return starlark.String(out), nil
+	// It carries the token: a Secret, written as a secret file.
+	return env.NewRegisteredSecret(string(out)), nil
 }
 
 func caCertHashesFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

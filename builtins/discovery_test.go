@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kubelark/kubelark/runtime"
 	"github.com/kubelark/kubelark/runtime/cluster"
 	"github.com/kubelark/kubelark/runtime/host"
 )
@@ -71,7 +72,7 @@ func TestKubeconfigEncodeDecode(t *testing.T) {
 	g, _ := mustRunStar(t, f, `kc = kubeconfig_encode("kubernetes", "https://10.0.0.10:6443", "PEM", "tls-bootstrap-token-user", "abcdef.0123456789abcdef")
 d = kubeconfig_decode(kc)
 `)
-	kc := string(g["kc"].(starlark.String))
+	kc := g["kc"].(*runtime.Secret).Reveal()
 	cfg, err := clientcmd.Load([]byte(kc))
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +82,7 @@ d = kubeconfig_decode(kc)
 	}
 	d := g["d"]
 	if attr(t, d, "server") != starlark.String("https://10.0.0.10:6443") || attr(t, d, "ca_pem") != starlark.String("PEM") ||
-		attr(t, d, "token") != starlark.String("abcdef.0123456789abcdef") || attr(t, d, "has_credentials") != starlark.True {
+		attr(t, d, "token").(*runtime.Secret).Reveal() != "abcdef.0123456789abcdef" || attr(t, d, "has_credentials") != starlark.True {
 		t.Errorf("decoded %v", d)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
+	"github.com/kubelark/kubelark/internal/valid"
 	"github.com/kubelark/kubelark/runtime"
 )
 
@@ -50,9 +51,9 @@ func durationFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	case Duration:
 		return d, nil
 	case starlark.String:
-		parsed, err := time.ParseDuration(string(d))
+		parsed, err := valid.Duration(string(d))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not a duration; use Go syntax like \"500ms\", \"90s\", \"4m0s\" or \"1h30m\"", prefix, string(d))
+			return nil, fmt.Errorf("%s: %w", prefix, err)
 		}
 		return Duration(parsed), nil
 	default:

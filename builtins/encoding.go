@@ -22,7 +22,7 @@ func registerEncoding(r *runtime.Registry) {
 		Name:      "base64.encode",
 		Signature: "base64.encode(s)",
 		Doc:       "Standard base64 (with padding) of a string's bytes, as Kubernetes stores Secret data and kubeconfig certificate-authority-data.",
-		Args:      []runtime.Arg{{Name: "s", Type: "string or bytes", Doc: "the content"}},
+		Args:      []runtime.Arg{{Name: "s", Type: "string, bytes or secret", Doc: "the content; the encoding of a secret is a secret"}},
 		DryRun:    "Pure.",
 		Fn:        base64EncodeFn,
 	})
@@ -30,7 +30,7 @@ func registerEncoding(r *runtime.Registry) {
 		Name:      "base64.decode",
 		Signature: "base64.decode(s)",
 		Doc:       "Decodes standard base64 (padding optional, surrounding whitespace ignored) into a string, e.g. a kubeconfig's client-certificate-data.",
-		Args:      []runtime.Arg{{Name: "s", Type: "string", Doc: "base64 text"}},
+		Args:      []runtime.Arg{{Name: "s", Type: "string or secret", Doc: "base64 text; the decoding of a secret is a secret"}},
 		DryRun:    "Pure.",
 		Fn:        base64DecodeFn,
 	})
@@ -59,17 +59,25 @@ func base64EncodeFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &v); err != nil {
 		return nil, err
 	}
+	if sec, ok := v.(*runtime.Secret); ok {
+		// The encoding of a secret is as secret as its bytes.
+		return registeredSecret(thread, base64.StdEncoding.EncodeToString([]byte(sec.Reveal())))
+	}
 	s, ok := starlark.AsString(v)
 	if !ok {
-		return nil, fmt.Errorf("%s: got %s, want string or bytes", b.Name(), v.Type())
+		return nil, fmt.Errorf("%s: got %s, want string, bytes or secret", b.Name(), v.Type())
 	}
 	return starlark.String(base64.StdEncoding.EncodeToString([]byte(s))), nil
 }
 
 func base64DecodeFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var s string
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &s); err != nil {
+	var v starlark.Value
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &v); err != nil {
 		return nil, err
+	}
+	s, secret, ok := runtime.AsSecretOrString(v)
+	if !ok {
+		return nil, fmt.Errorf("%s: got %s, want string or secret", b.Name(), v.Type())
 	}
 	clean := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
@@ -86,6 +94,9 @@ func base64DecodeFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err != nil {
 		// The input may be secret (client-key-data): never quote it.
 		return nil, fmt.Errorf("%s: the %d-character input is not valid base64", b.Name(), len(s))
+	}
+	if secret {
+		return registeredSecret(thread, string(out))
 	}
 	return starlark.String(out), nil
 }

@@ -44,7 +44,7 @@ func TestEncodingErrors(t *testing.T) {
 		`base64.decode("not base64 at all!")`: "is not valid base64",
 		`timestamp(after = "soon")`:           `after="soon" is not a duration`,
 		`duration_string("1y")`:               `"1y" is not a duration`,
-		`base64.encode(1)`:                    "want string or bytes",
+		`base64.encode(1)`:                    "want string, bytes or secret",
 	} {
 		_, _, err := runStar(t, host.NewFake(), "x = "+src)
 		if err == nil || !strings.Contains(err.Error(), want) {

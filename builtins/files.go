@@ -27,7 +27,7 @@ func registerFiles(r *runtime.Registry) {
 			"Returns struct(status) with status created, updated or unchanged (same content and mode).",
 		Args: []runtime.Arg{
 			{Name: "path", Type: "string", Doc: "absolute path"},
-			{Name: "content", Type: "string or bytes", Doc: "the whole file content"},
+			{Name: "content", Type: "string, bytes or secret", Doc: "the whole file content (a secret implies secret=True)"},
 			{Name: "mode", Type: "int", Doc: "file mode, e.g. 0o600 (0..0o7777)"},
 			{Name: "dir_mode", Type: "int", Doc: "mode of parent directories created (existing ones are left alone)"},
 			{Name: "secret", Type: "bool", Doc: "content is secret: no sha256 in the plan"},
@@ -59,10 +59,11 @@ func registerFiles(r *runtime.Registry) {
 	r.Add(&runtime.Builtin{
 		Name:      "read_file",
 		Signature: "read_file(path)",
-		Doc:       "Returns the content of the file at path as a string. A missing file is an error; check path_exists(path) first.",
-		Args:      []runtime.Arg{{Name: "path", Type: "string", Doc: "absolute path"}},
-		DryRun:    "Reads see files written earlier in the same dry run.",
-		Fn:        readFileBuiltin,
+		Doc: "Returns the content of the file at path as a string, or as a secret when the file is secret (*.key, a PEM private key, " +
+			"a kubeconfig with credentials, /etc/shadow…; decode a kubeconfig with read_kubeconfig). A missing file is an error; check path_exists(path) first.",
+		Args:   []runtime.Arg{{Name: "path", Type: "string", Doc: "absolute path"}},
+		DryRun: "Reads see files written earlier in the same dry run.",
+		Fn:     readFileBuiltin,
 	})
 	r.Add(&runtime.Builtin{
 		Name:      "list_dir",
@@ -106,8 +107,12 @@ func writeFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlar
 		data = []byte(c)
 	case starlark.Bytes:
 		data = []byte(c)
+	case *runtime.Secret:
+		// Secret content is written as is and kept out of the plan.
+		env.RegisterSecretValue(c)
+		data, secret = []byte(c.Reveal()), true
 	default:
-		return nil, fmt.Errorf("%s: %s: content is a %s; pass a string or bytes (encode data with yaml.encode or json.encode)", b.Name(), filePath, content.Type())
+		return nil, fmt.Errorf("%s: %s: content is a %s; pass a string, bytes or a secret (encode data with yaml.encode or json.encode)", b.Name(), filePath, content.Type())
 	}
 	fm, err := modeArg(b.Name(), filePath, "mode", mode)
 	if err != nil {
@@ -116,6 +121,9 @@ func writeFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlar
 	dm, err := modeArg(b.Name(), filePath, "dir_mode", dirMode)
 	if err != nil {
 		return nil, err
+	}
+	if _, isSecret := content.(*runtime.Secret); isSecret && fm.Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s: %s: content is a secret and mode %04o lets others read it; write secrets with mode = 0o600 (or stricter)", b.Name(), filePath, modeBits(fm))
 	}
 	res, err := WriteFile(thread, env, b.Name(), FileWrite{
 		Path: filePath, Data: data, Mode: fm, DirMode: dm, Secret: secret,
@@ -195,6 +203,11 @@ func readFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", b.Name(), target, err)
+	}
+	// A file that holds a secret the run knows (one the recipe wrote
+	// there) is as secret as a key: the filesystem must not launder it.
+	if IsSecretFile(target, data) || env.HoldsSecret(string(data)) {
+		return env.NewRegisteredSecret(string(data)), nil
 	}
 	return starlark.String(data), nil
 }

@@ -29,7 +29,7 @@ func registerHealth(r *runtime.Registry) {
 			{Name: "ca", Type: "string", Doc: "CA to verify the server: a path or PEM text (default: system roots)"},
 			{Name: "insecure", Type: "bool", Doc: "skip server verification (kubeadm probes kube-controller-manager and kube-scheduler this way)"},
 			{Name: "client_cert", Type: "string", Doc: "client certificate (path or PEM), with client_key"},
-			{Name: "client_key", Type: "string", Doc: "client key (path or PEM)"},
+			{Name: "client_key", Type: "string or secret", Doc: "client key (path or PEM)"},
 			{Name: "timeout", Type: "duration", Doc: "overall limit (host clock)"},
 			{Name: "interval", Type: "duration", Doc: "pause between attempts"},
 			{Name: "name", Type: "string", Doc: "component name for messages (default: the URL)"},
@@ -96,7 +96,7 @@ func waitHealthyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err != nil {
 		return nil, err
 	}
-	keyS, err := optString(b.Name(), "client_key", keyV)
+	keyS, err := optSecretOrString(env, b.Name(), "client_key", keyV)
 	if err != nil {
 		return nil, err
 	}

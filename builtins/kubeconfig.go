@@ -45,7 +45,7 @@ Returns struct(status): "created", "updated" or "unchanged".`,
 			{Name: "ca", Type: "string", Doc: `CA base path ("/etc/kubernetes/pki/ca": reads ca.crt, and ca.key to sign)`},
 			{Name: "user", Type: "string", Doc: "user name, also the client certificate CN"},
 			{Name: "organization", Type: "list of string", Doc: "client certificate organizations (groups)"},
-			{Name: "token", Type: "string or None", Doc: "bearer token; registered as a secret"},
+			{Name: "token", Type: "string, secret or None", Doc: "bearer token, e.g. bootstrap_token().token; registered as a secret"},
 			{Name: "algorithm", Type: "string", Doc: "client key algorithm"},
 			{Name: "validity", Type: "duration string", Doc: "client certificate NotAfter = start + validity"},
 			{Name: "client_cert", Type: "string or None", Doc: "existing client certificate file to reference instead of embedding a new one"},
@@ -89,7 +89,7 @@ func writeKubeconfig(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	bn := b.Name()
 	// The token is a secret from the moment it is unpacked: register it
 	// before any error message could quote it.
-	if s.token, err = optString(bn, "token", tokenV); err != nil {
+	if s.token, err = optSecretOrString(env, bn, "token", tokenV); err != nil {
 		return nil, err
 	}
 	env.RegisterSecret(s.token)

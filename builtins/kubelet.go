@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"go.starlark.net/starlark"
 
@@ -42,7 +43,7 @@ func registerKubelet(r *runtime.Registry) {
 			"The queries is-active and is-enabled never fail: they return struct(status, ok) with ok True/False " +
 			"(None when the state is unknown, under --root).",
 		Args: []runtime.Arg{
-			{Name: "unit", Type: "string", Doc: "service name, e.g. \"kubelet\""},
+			{Name: "unit", Type: "string", Doc: "service name (systemd unit name syntax, NAME or NAME.service): control actions on kubelet only; queries also on containerd, crio, docker, cri-docker, firewalld"},
 			{Name: "action", Type: "string", Doc: "daemon-reload, restart, stop, start, is-active or is-enabled"},
 		},
 		DryRun: serviceDryRunDoc,
@@ -95,21 +96,17 @@ func serviceBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err != nil {
 		return nil, err
 	}
-	if unit == "" {
-		return nil, fmt.Errorf("%s: unit is empty; name the service, e.g. \"kubelet\"", b.Name())
+	if err := host.CheckServicePolicy(action, unit); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	switch action {
-	case "daemon-reload", "restart", "stop", "start":
-		status, err := serviceControl(thread, env, b.Name(), unit, action)
-		if err != nil {
-			return nil, err
-		}
-		return Struct(map[string]starlark.Value{"status": starlark.String(status)}), nil
-	case "is-active", "is-enabled":
-		return serviceQuery(thread, env, b.Name(), unit, action), nil
+	if slices.Contains(host.QueryActions, action) {
+		return serviceQuery(thread, env, b.Name(), unit, action)
 	}
-	return nil, fmt.Errorf("%s: action %q for unit %s is not supported; use daemon-reload, restart, stop, start, is-active or is-enabled",
-		b.Name(), action, unit)
+	status, err := serviceControl(thread, env, b.Name(), unit, action)
+	if err != nil {
+		return nil, err
+	}
+	return Struct(map[string]starlark.Value{"status": starlark.String(status)}), nil
 }
 
 func ctxOf(env *runtime.Env) context.Context {
@@ -122,6 +119,11 @@ func ctxOf(env *runtime.Env) context.Context {
 // serviceControl performs (on a live host) or records a control action and
 // records one service.<action> Action. It returns the Action's result.
 func serviceControl(thread *starlark.Thread, env *runtime.Env, builtin, unit, action string) (string, error) {
+	// Checked before anything is recorded, so that a dry run refuses what
+	// the live run would (the host checks again before running a command).
+	if err := host.CheckServicePolicy(action, unit); err != nil {
+		return "", fmt.Errorf("%s: %w", builtin, err)
+	}
 	h := env.Host
 	a := runtime.Action{Op: "service." + action, Target: unit}
 	switch {
@@ -142,7 +144,10 @@ func serviceControl(thread *starlark.Thread, env *runtime.Env, builtin, unit, ac
 
 // serviceQuery asks the host (queries are read-only, so a dry run asks the
 // real machine too) and records the answer.
-func serviceQuery(thread *starlark.Thread, env *runtime.Env, builtin, unit, action string) starlark.Value {
+func serviceQuery(thread *starlark.Thread, env *runtime.Env, builtin, unit, action string) (starlark.Value, error) {
+	if err := host.CheckServicePolicy(action, unit); err != nil {
+		return nil, fmt.Errorf("%s: %w", builtin, err)
+	}
 	h := env.Host
 	a := runtime.Action{Op: "service." + action, Target: unit, Result: "performed"}
 	var ok starlark.Value
@@ -160,5 +165,5 @@ func serviceQuery(thread *starlark.Thread, env *runtime.Env, builtin, unit, acti
 		ok = starlark.True
 	}
 	env.Record(thread, builtin, a)
-	return Struct(map[string]starlark.Value{"status": starlark.String(a.Result), "ok": ok})
+	return Struct(map[string]starlark.Value{"status": starlark.String(a.Result), "ok": ok}), nil
 }

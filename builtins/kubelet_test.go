@@ -124,8 +124,8 @@ func TestServiceErrors(t *testing.T) {
 		t.Fatalf("ok = %v", ok)
 	}
 	for src, frag := range map[string]string{
-		"service('kubelet', 'reboot')": `action "reboot" for unit kubelet is not supported`,
-		"service('', 'restart')":       "unit is empty",
+		"service('kubelet', 'reboot')": `unknown service action "reboot"`,
+		"service('', 'restart')":       "the unit name is empty",
 		"service('kubelet')":           "missing argument for action",
 		"kubelet_restart(1)":           "got 1 arguments, want at most 0",
 	} {

@@ -62,7 +62,11 @@ func decodeKubeObject(v starlark.Value, kind string, into any) error {
 	if err := requireObjectValue(v, kind); err != nil {
 		return err
 	}
-	obj, err := klruntime.ToGo(v)
+	// The object becomes a file on this node (a static Pod manifest, a
+	// component config), as write_file content would: a secret in it
+	// (a token in a command) is written as is; the plan's summary is
+	// redacted textually, every secret being registered where it is made.
+	obj, _, err := klruntime.ToGoSecrets(v)
 	if err != nil {
 		return fmt.Errorf("%s is not plain data: %w", kind, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"go.starlark.net/starlark"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/kubelark/kubelark/internal/valid"
 	"github.com/kubelark/kubelark/runtime"
 )
 
@@ -180,29 +181,13 @@ func netSplitHostPort(thread *starlark.Thread, b *starlark.Builtin, args starlar
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &s, "what?", &what); err != nil {
 		return nil, err
 	}
-	prefix := errPrefix(b, what)
-	host, port, err := net.SplitHostPort(s)
+	host, port, err := valid.HostPort(s)
 	if err != nil {
-		// No port (or an unbracketed IPv6 address): the whole string is
-		// the host, as in kubeadm's ParseHostPort.
-		host, port = s, ""
-		if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-			host = s[1 : len(s)-1]
-		}
-	}
-	if host == "" {
-		return nil, fmt.Errorf("%s: %q has no host; write host:port, e.g. cp.example.com:6443 or [fd00::1]:6443", prefix, s)
-	}
-	if net.ParseIP(host) == nil && len(validation.IsDNS1123Subdomain(host)) > 0 {
-		return nil, fmt.Errorf("%s: %q: host %q must be an IP address or a lower-case RFC 1123 DNS name (bracket IPv6 addresses with a port: [fd00::1]:6443)", prefix, s, host)
+		return nil, fmt.Errorf("%s: %w", errPrefix(b, what), err)
 	}
 	portV := starlark.Value(starlark.None)
-	if port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("%s: %q: port %q must be a number between 1 and 65535", prefix, s, port)
-		}
-		portV = starlark.MakeInt(n)
+	if port != 0 {
+		portV = starlark.MakeInt(port)
 	}
 	return starlark.Tuple{starlark.String(host), portV}, nil
 }
@@ -258,33 +243,6 @@ func netParseCIDRs(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	return starlark.NewList(out), nil
 }
 
-// splitCIDRList applies kubeadm's rule for serviceSubnet and podSubnet: one
-// CIDR, or a dual-stack pair with one CIDR of each family.
-func splitCIDRList(s string) ([]string, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	parts := strings.Split(s, ",")
-	out := make([]string, 0, len(parts))
-	var seen [2]string // [0] IPv4, [1] IPv6
-	for i, part := range parts {
-		c := strings.TrimSpace(part)
-		if c == "" {
-			return nil, fmt.Errorf("%q: entry %d is empty; separate CIDRs with single commas", s, i+1)
-		}
-		ip, _, err := net.ParseCIDR(c)
-		if err != nil {
-			return nil, fmt.Errorf("%q: %q is not a CIDR; write address/prefix, e.g. 10.96.0.0/12 or fd00::/108", s, c)
-		}
-		fam, famName := 0, "IPv4"
-		if ip.To4() == nil {
-			fam, famName = 1, "IPv6"
-		}
-		if seen[fam] != "" {
-			return nil, fmt.Errorf("%q: %s and %s are both %s; dual-stack allows at most one IPv4 and one IPv6 CIDR", s, seen[fam], c, famName)
-		}
-		seen[fam] = c
-		out = append(out, c)
-	}
-	return out, nil
-}
+// splitCIDRList applies kubeadm's rule for serviceSubnet and podSubnet
+// (valid.CIDRList, the rule typed parameters are checked with too).
+func splitCIDRList(s string) ([]string, error) { return valid.CIDRList(s) }

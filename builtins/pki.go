@@ -240,13 +240,9 @@ func certResult(status string, s *certSpec, external bool) starlark.Value {
 // ensureCA reuses or creates a self-signed CA.
 func ensureCA(thread *starlark.Thread, env *runtime.Env, builtin string, s *certSpec) (starlark.Value, error) {
 	bn := builtin + ": " + s.name // every message names the certificate
-	crtData, crtOK, err := readOptional(env, s.crtPath())
+	crtData, crtOK, keyData, keyOK, err := readPair(env, bn, s)
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading %s: %w", bn, s.crtPath(), err)
-	}
-	keyData, keyOK, err := readOptional(env, s.keyPath())
-	if err != nil {
-		return nil, fmt.Errorf("%s: reading %s: %w", bn, s.keyPath(), err)
+		return nil, err
 	}
 	switch {
 	case crtOK:
@@ -302,13 +298,9 @@ func ensureLeaf(thread *starlark.Thread, env *runtime.Env, builtin string, s *ce
 	if err != nil {
 		return nil, err
 	}
-	crtData, crtOK, err := readOptional(env, s.crtPath())
+	crtData, crtOK, keyData, keyOK, err := readPair(env, bn, s)
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading %s: %w", bn, s.crtPath(), err)
-	}
-	keyData, keyOK, err := readOptional(env, s.keyPath())
-	if err != nil {
-		return nil, fmt.Errorf("%s: reading %s: %w", bn, s.keyPath(), err)
+		return nil, err
 	}
 	external := caKey == nil
 	switch {
@@ -391,19 +383,43 @@ func issueCert(env *runtime.Env, alg string, tmpl, parent *x509.Certificate, par
 	return key, cert, nil
 }
 
+// readPair reads the certificate and key at s.base. After an interrupted
+// write (see pending.go) both count as absent, so the pair is made again.
+func readPair(env *runtime.Env, bn string, s *certSpec) (crtData []byte, crtOK bool, keyData []byte, keyOK bool, err error) {
+	interrupted, err := pairInterrupted(env, bn, s.base)
+	if err != nil || interrupted {
+		return nil, false, nil, false, err
+	}
+	if crtData, crtOK, err = readOptional(env, s.crtPath()); err != nil {
+		return nil, false, nil, false, fmt.Errorf("%s: reading %s: %w", bn, s.crtPath(), err)
+	}
+	if keyData, keyOK, err = readOptional(env, s.keyPath()); err != nil {
+		return nil, false, nil, false, fmt.Errorf("%s: reading %s: %w", bn, s.keyPath(), err)
+	}
+	return crtData, crtOK, keyData, keyOK, nil
+}
+
 // writePair writes the key then the certificate, as kubeadm's
-// WriteCertAndKey does, each as one recorded Action.
+// WriteCertAndKey does, each as one recorded Action, between the pending
+// marker's creation and removal (pending.go) so that a crash in between is
+// recognised by the next run.
 func writePair(thread *starlark.Thread, env *runtime.Env, builtin string, s *certSpec, cert *x509.Certificate, key crypto.Signer) error {
+	bn := builtin + ": " + s.name
 	keyPEM, err := encodeKeyPEM(key)
 	if err != nil {
-		return fmt.Errorf("%s: %s: encoding key: %w", builtin, s.name, err)
+		return fmt.Errorf("%s: encoding key: %w", bn, err)
+	}
+	if err := beginPair(env, bn, s.base); err != nil {
+		return err
 	}
 	if _, err := WriteFile(thread, env, builtin, FileWrite{Path: s.keyPath(), Data: keyPEM, Mode: 0o600, Secret: true,
 		Summary: map[string]any{"key_algorithm": keyAlgorithmOf(key.Public())}, Subject: s.name}); err != nil {
 		return err
 	}
-	_, err = WriteFile(thread, env, builtin, FileWrite{Path: s.crtPath(), Data: encodeCertPEM(cert), Mode: 0o644, Summary: certSummary(cert), Subject: s.name})
-	return err
+	if _, err := WriteFile(thread, env, builtin, FileWrite{Path: s.crtPath(), Data: encodeCertPEM(cert), Mode: 0o644, Summary: certSummary(cert), Subject: s.name}); err != nil {
+		return err
+	}
+	return endPair(env, bn, s.base)
 }
 
 // loadCA reads the CA at base.crt/base.key. The key is nil when absent

@@ -122,6 +122,9 @@ func parseKubernetesVersion(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
 
 func parseServiceActive(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
 	unit := a.str("unit", true, "")
+	if err := host.CheckServicePolicy("is-active", unit); a.err == nil && unit != "" && err != nil {
+		a.err = fmt.Errorf("%s: field \"unit\": %w", a.whereOr(), err)
+	}
 	ports := a.ints("ports")
 	return title(unit), func(c *pfCtx) []pfFinding {
 		if err := c.h.Service(c.ctx, "is-active", unit); err != nil {
@@ -136,6 +139,9 @@ func parseServiceActive(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
 
 func parseServiceEnabled(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
 	unit := a.str("unit", true, "")
+	if err := host.CheckServicePolicy("is-enabled", unit); a.err == nil && unit != "" && err != nil {
+		a.err = fmt.Errorf("%s: field \"unit\": %w", a.whereOr(), err)
+	}
 	return "Service-" + title(unit), func(c *pfCtx) []pfFinding {
 		err := c.h.Service(c.ctx, "is-enabled", unit)
 		switch {
@@ -225,8 +231,11 @@ func parseFileContent(a *pfArgs) (string, func(*pfCtx) []pfFinding) {
 	want := a.str("content", true, "")
 	return pathName("FileContent", p), func(c *pfCtx) []pfFinding {
 		b, err := c.h.ReadFile(p)
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
 			return []pfFinding{pfError("%s does not exist", p)}
+		}
+		if err != nil {
+			return []pfFinding{pfError("%v", err)} // the sandbox's refusal, verbatim
 		}
 		if !strings.HasPrefix(string(b), want) {
 			return []pfFinding{pfError("%s contents are not set to %s", p, want)}

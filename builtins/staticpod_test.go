@@ -262,7 +262,7 @@ static_pod("/m/p.yaml", struct(apiVersion="v1", kind="Pod",
     metadata=struct(name="p", namespace="default"),
     spec=struct(containers=[struct(name="c", image="busybox", command=["sh", "-c", "echo " + t.token])])))
 `)
-	secret := run.str(t, "secret")
+	secret := run.revealed(t, "secret")
 	cmd := strings.Join(run.env.Plan().Actions[0].Summary["command"].([]string), " ")
 	if strings.Contains(cmd, secret) || !strings.Contains(cmd, "<redacted>") {
 		t.Errorf("summary command not redacted: %q", cmd)

@@ -11,13 +11,16 @@ import (
 	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
 	bootstraputil "k8s.io/cluster-bootstrap/token/util"
 
+	"github.com/kubelark/kubelark/internal/valid"
 	"github.com/kubelark/kubelark/runtime"
 )
 
 // Bootstrap tokens and certificate keys: the two secrets kubeadm hands to
 // joining nodes. They are generated from the host's randomness source
 // (crypto/rand live, seeded in tests) and registered with the Env so they
-// are redacted from every printed line and from the plan.
+// are returned as runtime.Secret values (and registered with the Env's
+// textual redaction too), so they show as <redacted> wherever a recipe
+// prints, formats or fails with them.
 
 func init() { families = append(families, registerToken) }
 
@@ -26,24 +29,32 @@ func registerToken(r *runtime.Registry) {
 		Name:      "bootstrap_token",
 		Signature: "bootstrap_token()",
 		Doc: "Generates a random bootstrap token \"<id>.<secret>\" (6 and 16 characters of [a-z0-9], as kubeadm) and returns struct(id, secret, token).\n" +
-			"The secret is registered as a secret: it is redacted from output and plans.",
+			"id is a string; secret and token are secrets: they print as <redacted> (token as \"<id>.<redacted>\").",
 		DryRun: "A real token is generated (never printed).",
 		Fn:     bootstrapTokenBuiltin,
 	})
 	r.Add(&runtime.Builtin{
 		Name:      "parse_bootstrap_token",
 		Signature: "parse_bootstrap_token(s)",
-		Doc:       "Validates a bootstrap token \"<id>.<secret>\" ([a-z0-9]{6}.[a-z0-9]{16}) and returns struct(id, secret, token). The secret is registered as a secret.",
-		Args:      []runtime.Arg{{Name: "s", Type: "string", Doc: "the token, e.g. from --set token=..."}},
+		Doc:       "Validates a bootstrap token \"<id>.<secret>\" ([a-z0-9]{6}.[a-z0-9]{16}) and returns struct(id, secret, token) as bootstrap_token() does.",
+		Args:      []runtime.Arg{{Name: "s", Type: "string or secret", Doc: "the token, e.g. from --set token=..."}},
 		DryRun:    "Pure apart from registering the secret.",
 		Fn:        parseBootstrapTokenBuiltin,
 	})
 	r.Add(&runtime.Builtin{
 		Name:      "certificate_key",
 		Signature: "certificate_key()",
-		Doc:       "Generates a certificate key for upload-certs: 32 random bytes as 64 lower-case hex characters (kubeadm's CreateCertificateKey). Registered as a secret.",
+		Doc:       "Generates a certificate key for upload-certs: 32 random bytes as 64 lower-case hex characters (kubeadm's CreateCertificateKey), returned as a secret.",
 		DryRun:    "A real key is generated (never printed).",
 		Fn:        certificateKeyBuiltin,
+	})
+	r.Add(&runtime.Builtin{
+		Name:      "parse_certificate_key",
+		Signature: "parse_certificate_key(s)",
+		Doc:       "Validates a certificate key (64 hexadecimal characters, 32 bytes) and returns it as a secret. The message of a bad key never quotes it.",
+		Args:      []runtime.Arg{{Name: "s", Type: "string or secret", Doc: "the key, e.g. from --set certificate_key=..."}},
+		DryRun:    "Pure.",
+		Fn:        parseCertificateKeyBuiltin,
 	})
 }
 
@@ -86,11 +97,15 @@ func bootstrapTokenBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 }
 
 func parseBootstrapTokenBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var s string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &s); err != nil {
+	var v starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &v); err != nil {
 		return nil, err
 	}
 	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	s, err := secretOrString(env, b.Name(), "s", v)
 	if err != nil {
 		return nil, err
 	}
@@ -102,19 +117,24 @@ func parseBootstrapTokenBuiltin(thread *starlark.Thread, b *starlark.Builtin, ar
 		return nil, fmt.Errorf("%s: the token (%d characters) does not have the form <id>.<secret> = [a-z0-9]{6}.[a-z0-9]{16}; check for upper-case letters, spaces or a missing dot", b.Name(), len(s))
 	}
 	id, secret := s[:bootstrapapi.BootstrapTokenIDBytes], s[bootstrapapi.BootstrapTokenIDBytes+1:]
-	return tokenResult(env, id, secret), nil
+	tok := tokenResult(env, id, secret)
+	if _, given := v.(*runtime.Secret); given {
+		// A token given as a secret (param(secret=True)) stays wholly
+		// secret, id too, as the operator handed it over.
+		tok = Struct(map[string]starlark.Value{"id": starlark.String(id), "secret": env.NewRegisteredSecret(secret), "token": env.NewRegisteredSecret(s)})
+	}
+	return tok, nil
 }
 
-// tokenResult registers the secret and builds struct(id, secret, token).
-// The secret is registered before the token, so a printed token shows as
+// tokenResult builds struct(id, secret, token). secret is a Secret, token
+// the Secret "<id>." + secret, so a printed token shows as
 // "<id>.<redacted>": the id is public (it names the Secret) and helps an
 // operator tell tokens apart.
 func tokenResult(env *runtime.Env, id, secret string) starlark.Value {
-	token := bootstraputil.TokenFromIDAndSecret(id, secret)
-	env.RegisterSecret(secret)
-	env.RegisterSecret(token)
+	sec := env.NewRegisteredSecret(secret)
+	token, _ := runtime.SecretJoin("", []starlark.Value{starlark.String(id + "."), sec})
 	return Struct(map[string]starlark.Value{
-		"id": starlark.String(id), "secret": starlark.String(secret), "token": starlark.String(token),
+		"id": starlark.String(id), "secret": sec, "token": token,
 	})
 }
 
@@ -130,7 +150,24 @@ func certificateKeyBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 	if _, err := io.ReadFull(env.Host.Rand(), key); err != nil {
 		return nil, fmt.Errorf("%s: reading random bytes: %w", b.Name(), err)
 	}
-	s := hex.EncodeToString(key)
-	env.RegisterSecret(s)
-	return starlark.String(s), nil
+	return env.NewRegisteredSecret(hex.EncodeToString(key)), nil
+}
+
+func parseCertificateKeyBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var v starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &v); err != nil {
+		return nil, err
+	}
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	s, err := secretOrString(env, b.Name(), "s", v)
+	if err != nil {
+		return nil, err
+	}
+	if err := valid.CertificateKey(s); err != nil {
+		return nil, fmt.Errorf("certificate_key: %w; or leave it empty to generate one", err)
+	}
+	return env.NewRegisteredSecret(s), nil
 }

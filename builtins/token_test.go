@@ -18,14 +18,14 @@ t2 = bootstrap_token()
 id, secret, token = t1.id, t1.secret, t1.token
 other = t2.token
 `)
-	id, secret, token := run.str(t, "id"), run.str(t, "secret"), run.str(t, "token")
+	id, secret, token := run.str(t, "id"), run.revealed(t, "secret"), run.revealed(t, "token")
 	if !regexp.MustCompile(`\A[a-z0-9]{6}\z`).MatchString(id) || !regexp.MustCompile(`\A[a-z0-9]{16}\z`).MatchString(secret) {
 		t.Errorf("id %q / secret %q malformed", id, secret)
 	}
 	if token != id+"."+secret || !bootstraputil.IsValidBootstrapToken(token) {
 		t.Errorf("token %q is not %q.%q", token, id, secret)
 	}
-	if token == run.str(t, "other") {
+	if token == run.revealed(t, "other") {
 		t.Error("two calls gave the same token")
 	}
 	line := "kubeadm join 10.0.0.10:6443 --token " + token
@@ -43,7 +43,8 @@ func TestParseBootstrapToken(t *testing.T) {
 t = parse_bootstrap_token("abcdef.0123456789abcdef")
 r = [t.id, t.secret, t.token]
 `)
-	if got := run.globals["r"].String(); got != `["abcdef", "0123456789abcdef", "abcdef.0123456789abcdef"]` {
+	// The secret and the token are secrets: printed redacted.
+	if got := run.globals["r"].String(); got != `["abcdef", <redacted>, abcdef.<redacted>]` {
 		t.Errorf("parsed = %s", got)
 	}
 	if got := run.env.Redact("--token abcdef.0123456789abcdef"); got != "--token abcdef.<redacted>" {
@@ -63,11 +64,11 @@ func TestCertificateKey(t *testing.T) {
 k = certificate_key()
 k2 = certificate_key()
 `)
-	k := run.str(t, "k")
+	k := run.revealed(t, "k")
 	if !regexp.MustCompile(`\A[0-9a-f]{64}\z`).MatchString(k) {
 		t.Errorf("certificate key %q is not 64 lower-case hex", k)
 	}
-	if k == run.str(t, "k2") {
+	if k == run.revealed(t, "k2") {
 		t.Error("two calls gave the same key")
 	}
 	if got := run.env.Redact("--certificate-key " + k); got != "--certificate-key <redacted>" {

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"fmt"
+
 	"go.starlark.net/starlark"
 )
 
@@ -87,9 +89,10 @@ func RecipeAPI() []*Builtin {
 		{
 			Name:      "output",
 			Signature: `output(msg, reveal=False)`,
-			Doc:       "Prints a line meant for the operator (the join command...). The plan keeps the redacted form; stdout shows registered secrets only with reveal=True on a live run.",
+			Doc: "Prints a line meant for the operator (the join command...). The plan keeps the redacted form; stdout shows secrets only with reveal=True on a live run.\n" +
+				"Build a line that carries a secret with + (\"--token \" + tok.token is a secret whose public parts stay readable); % and str() of a secret give <redacted>.",
 			Args: []Arg{
-				{Name: "msg", Type: "string", Doc: "the line"},
+				{Name: "msg", Type: "string or secret", Doc: "the line"},
 				{Name: "reveal", Type: "bool", Doc: "print secrets in the line on a live run"},
 			},
 			DryRun: "printed redacted",
@@ -164,7 +167,7 @@ func warnBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 }
 
 func outputBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var msg string
+	var msg starlark.Value
 	var reveal bool
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "msg", &msg, "reveal?", &reveal); err != nil {
 		return nil, err
@@ -173,6 +176,13 @@ func outputBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err != nil {
 		return nil, err
 	}
-	env.Output(msg, reveal)
+	switch m := msg.(type) {
+	case *Secret:
+		env.OutputSecret(m, reveal)
+	case starlark.String:
+		env.Output(string(m), reveal)
+	default:
+		return nil, fmt.Errorf("%s: msg is a %s; pass a string or a secret (a line built with + from secrets)", b.Name(), msg.Type())
+	}
 	return starlark.None, nil
 }

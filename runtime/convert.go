@@ -16,8 +16,29 @@ import (
 // become dicts with sorted keys so iteration order is deterministic.
 
 // ToGo converts a Starlark value into nil, bool, int64, float64, string,
-// []any or map[string]any.
-func ToGo(v starlark.Value) (any, error) {
+// []any or map[string]any. A Secret is refused: data goes to encoders, the
+// plan and the API, and a secret must not leave its type on the way (see
+// ToGoSecrets for the one builtin that may take secrets out).
+func ToGo(v starlark.Value) (any, error) { return (&converter{}).toGo(v, "") }
+
+// ToGoSecrets is ToGo for data that may carry secrets into a place made for
+// them (the data of a Kubernetes Secret): each Secret becomes its real
+// string, and paths lists where they were (".data.token-secret"), so the
+// caller can refuse a secret anywhere else.
+func ToGoSecrets(v starlark.Value) (out any, paths []string, err error) {
+	c := &converter{reveal: true}
+	out, err = c.toGo(v, "")
+	return out, c.paths, err
+}
+
+// converter walks a Starlark value; reveal lets Secrets through (recording
+// their paths) instead of refusing them.
+type converter struct {
+	reveal bool
+	paths  []string
+}
+
+func (c *converter) toGo(v starlark.Value, at string) (any, error) {
 	switch v := v.(type) {
 	case starlark.NoneType:
 		return nil, nil
@@ -33,12 +54,19 @@ func ToGo(v starlark.Value) (any, error) {
 		return float64(v), nil
 	case starlark.String:
 		return string(v), nil
+	case *Secret:
+		if !c.reveal {
+			return nil, fmt.Errorf("a secret cannot be converted to data (it would be encoded or sent in clear); secrets go only into write_file content or the data/stringData of a v1 Secret")
+		}
+		c.paths = append(c.paths, at)
+		return v.Reveal(), nil
 	case *starlark.List:
 		out := make([]any, v.Len())
 		for i := 0; i < v.Len(); i++ {
-			x, err := ToGo(v.Index(i))
+			elem := fmt.Sprintf("[%d]", i)
+			x, err := c.toGo(v.Index(i), at+elem)
 			if err != nil {
-				return nil, pathErr(fmt.Sprintf("[%d]", i), err)
+				return nil, pathErr(elem, err)
 			}
 			out[i] = x
 		}
@@ -46,9 +74,10 @@ func ToGo(v starlark.Value) (any, error) {
 	case starlark.Tuple:
 		out := make([]any, len(v))
 		for i, e := range v {
-			x, err := ToGo(e)
+			elem := fmt.Sprintf("[%d]", i)
+			x, err := c.toGo(e, at+elem)
 			if err != nil {
-				return nil, pathErr(fmt.Sprintf("[%d]", i), err)
+				return nil, pathErr(elem, err)
 			}
 			out[i] = x
 		}
@@ -60,7 +89,7 @@ func ToGo(v starlark.Value) (any, error) {
 			if !ok {
 				return nil, fmt.Errorf("dict key %s: got %s, want string", item[0], item[0].Type())
 			}
-			x, err := ToGo(item[1])
+			x, err := c.toGo(item[1], at+"."+string(k))
 			if err != nil {
 				return nil, pathErr("."+string(k), err)
 			}
@@ -72,7 +101,7 @@ func ToGo(v starlark.Value) (any, error) {
 		v.ToStringDict(d)
 		out := make(map[string]any, len(d))
 		for k, e := range d {
-			x, err := ToGo(e)
+			x, err := c.toGo(e, at+"."+k)
 			if err != nil {
 				return nil, pathErr("."+string(k), err)
 			}

@@ -36,6 +36,7 @@ type Env struct {
 	phases  []string // current phase stack
 	warns   []string
 	secrets []string // values redacted from every printed line and the plan
+	typed   []string // the bytes of Secret values (see HoldsSecret)
 	state   map[any]any
 
 	// prefixes is the with_prefix() stack: the innermost replaces the top
@@ -83,8 +84,17 @@ func (e *Env) RegisterSecret(s string) {
 func (e *Env) Redact(s string) string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, sec := range e.secrets {
-		s = strings.ReplaceAll(s, sec, Redacted)
+	return RedactSecrets(s, e.secrets)
+}
+
+// RedactSecrets replaces each of secrets (those of six characters or more,
+// as RegisterSecret keeps) in s by Redacted: the textual redaction, for
+// callers that hold secrets without an Env (the command's error printer).
+func RedactSecrets(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 6 {
+			s = strings.ReplaceAll(s, sec, Redacted)
+		}
 	}
 	return s
 }
@@ -174,6 +184,9 @@ func actionLine(prefix, root string, a Action) string {
 	if root != "" && isFileOp(a.Op) {
 		notes = append(notes, "under --root "+root)
 	}
+	if a.Server != "" {
+		notes = append(notes, "to "+a.Server+" as "+a.Credential)
+	}
 	if len(notes) > 0 {
 		line += " (" + strings.Join(notes, ", ") + ")"
 	}
@@ -244,8 +257,18 @@ func (e *Env) Warnings() []string {
 // Output records a line the recipe prints for the operator. The plan
 // always gets the redacted line; stdout gets the line as is only when reveal
 // is set and the run is live (the join command must carry its token).
-func (e *Env) Output(line string, reveal bool) {
-	red := e.Redact(line)
+func (e *Env) Output(line string, reveal bool) { e.output(line, line, reveal) }
+
+// OutputSecret is Output of a Secret line (a join command built with +):
+// the plan and every dry-run or unrevealed stdout get its redacted
+// rendering; only a live run with reveal prints the real bytes.
+func (e *Env) OutputSecret(line *Secret, reveal bool) {
+	e.RegisterSecretValue(line)
+	e.output(line.String(), line.Reveal(), reveal)
+}
+
+func (e *Env) output(shown, real string, reveal bool) {
+	red := e.Redact(shown)
 	e.mu.Lock()
 	e.plan.Output = append(e.plan.Output, red)
 	e.mu.Unlock()
@@ -253,7 +276,7 @@ func (e *Env) Output(line string, reveal bool) {
 		return
 	}
 	if reveal && e.Host.Live() {
-		fmt.Fprintln(e.Out, line)
+		fmt.Fprintln(e.Out, real)
 	} else {
 		fmt.Fprintln(e.Out, red)
 	}

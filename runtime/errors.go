@@ -148,3 +148,33 @@ func inputErr(err error) error {
 	}
 	return &inputError{err}
 }
+
+// RedactError returns err with every registered secret replaced by
+// Redacted in its message: a RecipeError's message, location and
+// backtrace are redacted in place; any other error whose message would
+// change is wrapped (errors.As and errors.Is still see the original).
+// Secrets are a type, so a well-behaved builtin never puts one in an
+// error; this is the second line of defence, for the messages of
+// libraries and API servers that echo what they were given.
+func (e *Env) RedactError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var re *RecipeError
+	if errors.As(err, &re) {
+		re.Msg, re.Where, re.Trace = e.Redact(re.Msg), e.Redact(re.Where), e.Redact(re.Trace)
+	}
+	if msg := err.Error(); e.Redact(msg) != msg {
+		return &redactedError{msg: e.Redact(msg), err: err}
+	}
+	return err
+}
+
+// redactedError is an error whose message has been redacted.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

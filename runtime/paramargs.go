@@ -48,8 +48,9 @@ func (s *runState) indexPositional() error {
 	return nil
 }
 
-// applyArgs applies the command-line arguments to vals.
-func (s *runState) applyArgs(vals map[string]any) error {
+// applyArgs applies the command-line arguments to vals; src records where
+// each value came from, for later errors.
+func (s *runState) applyArgs(vals map[string]any, src map[string]string) error {
 	if len(s.opts.Args) > len(s.argParam) {
 		extra := s.opts.Args[len(s.argParam):]
 		if len(s.argParam) == 0 {
@@ -83,6 +84,7 @@ func (s *runState) applyArgs(vals map[string]any) error {
 			return fmt.Errorf("argument %d %s: parameter %s is %s %s: %v", i+1, shown, name, article(d.typ), d.typ, err)
 		}
 		vals[name] = v
+		src[name] = fmt.Sprintf("argument %d", i+1)
 	}
 	return nil
 }

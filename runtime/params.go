@@ -34,6 +34,18 @@ type paramDecl struct {
 	// to the value from the lower layers instead of replacing it, as
 	// kubeadm unions --ignore-preflight-errors with the config's list.
 	merge bool
+	// kind narrows a string to a syntax (paramkinds.go), "" for none.
+	kind string
+	// schema gives a dict, or each dict of a list, its allowed keys and
+	// their type or kind (paramkinds.go); nil for none.
+	schema map[string]string
+	// root ("write" or "read", "" for none) marks a path parameter whose
+	// value, when the user sets it, is added to the sandbox's roots before
+	// the first phase (userroots.go); the default never widens anything.
+	root string
+	// rootKeys (dict parameters): the keys whose string values are user
+	// path roots, key -> "write"/"read" (kubelet_extra_args' cert-dir).
+	rootKeys map[string]string
 	// positional is the index of the command-line argument after the
 	// recipe name that sets the parameter (kubeadm join's API server
 	// endpoint), -1 for none; see paramargs.go.
@@ -73,15 +85,29 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	var def, typ, choices starlark.Value = starlark.None, starlark.None, starlark.None
 	var doc string
 	var secret, merge bool
-	var flag string
+	var flag, kind string
+	var schema *starlark.Dict
+	var root starlark.Value = starlark.None
 	positional := -1
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret, "flag?", &flag, "merge?", &merge, "positional?", &positional); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret, "flag?", &flag, "merge?", &merge,
+		"kind?", &kind, "schema?", &schema, "root?", &root, "positional?", &positional); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(doc) == "" {
 		return nil, fmt.Errorf("%s: doc is empty; say what the parameter means, operators read it in errors and docs", b.Name())
 	}
-	p := &paramDecl{def: def, doc: doc, secret: secret, flag: flag, merge: merge, positional: positional}
+	p := &paramDecl{def: def, doc: doc, secret: secret, flag: flag, merge: merge, kind: kind, positional: positional}
+	if schema != nil {
+		p.schema = map[string]string{}
+		for _, kv := range schema.Items() {
+			k, ok1 := kv[0].(starlark.String)
+			t, ok2 := kv[1].(starlark.String)
+			if !ok1 || !ok2 {
+				return nil, fmt.Errorf("%s: schema: want a dict of key name -> type or kind name (strings), got %s: %s", b.Name(), kv[0].Type(), kv[1].Type())
+			}
+			p.schema[string(k)] = string(t)
+		}
+	}
 	inferred, err := typeOfValue(def)
 	if err != nil {
 		return nil, fmt.Errorf("%s: default %s: %v", b.Name(), def, err)
@@ -109,8 +135,14 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	if err := checkPositionalDecl(b.Name(), p); err != nil {
 		return nil, err
 	}
+	if p.root, p.rootKeys, err = rootDecl(b.Name(), p, root); err != nil {
+		return nil, err
+	}
 	if p.goDef, err = ToGo(def); err != nil {
 		return nil, fmt.Errorf("%s: default%s", b.Name(), errSuffix(err))
+	}
+	if err := checkKindDecl(b.Name(), p); err != nil {
+		return nil, err
 	}
 	if choices != starlark.None {
 		c, err := ToGo(choices)
@@ -181,6 +213,11 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 			return nil, s.stopDescribing()
 		}
 	}
+	if !s.describe { // describing reads no input: there are no user roots
+		if err := s.applyUserRoots(values, mapping); err != nil {
+			return nil, inputErr(err)
+		}
+	}
 
 	fields := make(starlark.StringDict, len(values))
 	recorded := make(map[string]any, len(values))
@@ -192,6 +229,9 @@ func paramsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		fields[name] = sv
 		if s.decls[name].secret && !isZero(v) {
 			registerSecretValues(s.env, v)
+			sv = secretParamValue(sv)
+			s.env.RegisterSecretValue(sv)
+			fields[name] = sv
 			recorded[name] = Redacted
 		} else {
 			recorded[name] = v

@@ -19,6 +19,7 @@ import (
 func (s *runState) resolveParams(config *ConfigMapping) (map[string]any, error) {
 	o := s.opts
 	vals := make(map[string]any, len(s.decls))
+	src := map[string]string{} // where each value came from, for checkKinds
 	for name, d := range s.decls {
 		vals[name] = d.goDef
 	}
@@ -52,6 +53,7 @@ func (s *runState) resolveParams(config *ConfigMapping) (map[string]any, error) 
 				return nil, fmt.Errorf("--config: kubeadm field %s: %v", field, err)
 			}
 			vals[name] = v
+			src[name] = "--config field " + field
 		}
 	}
 
@@ -79,6 +81,7 @@ func (s *runState) resolveParams(config *ConfigMapping) (map[string]any, error) 
 				return nil, fmt.Errorf("--values %s: %s: %v", o.ValuesFile, name, err)
 			}
 			vals[name] = v
+			src[name] = "--values " + o.ValuesFile
 		}
 	}
 
@@ -98,15 +101,23 @@ func (s *runState) resolveParams(config *ConfigMapping) (map[string]any, error) 
 			err = fmt.Errorf("%s is not one of %s", show(v), show(d.choices))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("--set %s: parameter %s is %s %s: %v", kv, name, article(d.typ), d.typ, err)
+			shown := kv
+			if d.secret { // parse errors quote the value
+				shown, err = name+"="+Redacted, fmt.Errorf("the value does not parse (not shown: the parameter is secret)")
+			}
+			return nil, fmt.Errorf("--set %s: parameter %s is %s %s: %v", shown, name, article(d.typ), d.typ, err)
 		}
 		vals[name] = v
+		src[name] = "--set " + name + "=..."
 	}
 
 	if err := s.applyFlags(vals); err != nil {
 		return nil, err
 	}
-	if err := s.applyArgs(vals); err != nil {
+	if err := s.applyArgs(vals, src); err != nil {
+		return nil, err
+	}
+	if err := s.checkKinds(vals, src); err != nil {
 		return nil, err
 	}
 	return vals, nil

@@ -3,6 +3,8 @@ package runtime
 import (
 	"encoding/json"
 	"io"
+
+	"github.com/kubelark/kubelark/runtime/host"
 )
 
 // Action is one intended or performed change to the world. The ordered list
@@ -38,6 +40,12 @@ type Action struct {
 	// Result is created, updated, unchanged, deleted, absent, recorded
 	// (dry-run service/wait), performed, or skipped.
 	Result string `json:"result"`
+	// Server and Credential say where an api.* action goes: the API
+	// server URL and the identity of the credentials sent (the kubeconfig
+	// path and its user, "bootstrap token abcdef", "anonymous"), never a
+	// secret.
+	Server     string `json:"server,omitempty"`
+	Credential string `json:"credential,omitempty"`
 	// Mode is the octal file mode for file and dir ops, e.g. "0600".
 	Mode string `json:"mode,omitempty"`
 	// Summary describes the content: for a certificate its subject,
@@ -73,8 +81,12 @@ type Plan struct {
 	DryRun  bool           `json:"dry_run"`
 	Root    string         `json:"root,omitempty"`
 	Params  map[string]any `json:"params,omitempty"`
-	Phases  []PhaseResult  `json:"phases,omitempty"`
-	Actions []Action       `json:"actions"`
+	// Roots are the sandbox roots the user's configuration added (a
+	// custom etcd data dir, an external etcd CA file), beyond the
+	// built-in ones and --allow-root.
+	Roots   []host.RootInfo `json:"roots,omitempty"`
+	Phases  []PhaseResult   `json:"phases,omitempty"`
+	Actions []Action        `json:"actions"`
 	// Output is what the recipe printed for the operator (join commands…).
 	Output []string `json:"output,omitempty"`
 	// WouldStop lists what would have stopped a real run; a dry run goes

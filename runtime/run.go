@@ -72,6 +72,9 @@ func Run(ctx context.Context, opts Options) (plan *Plan, err error) {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("internal error: %v (this is a kubelark bug; please report it)", r)
 		}
+		// Every error that leaves the run is redacted, whatever made it:
+		// the second line of defence behind the Secret type.
+		err = env.RedactError(err)
 		if werr := writePlanOutputs(&opts, env, plan, err, out); werr != nil && err == nil {
 			err = werr
 		}

@@ -118,6 +118,9 @@ func errSuffix(err error) string {
 }
 
 func yamlDecode(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := refuseSecretText(b, args); err != nil {
+		return nil, err
+	}
 	var s string
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &s); err != nil {
 		return nil, err
@@ -141,6 +144,9 @@ func yamlDecode(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 }
 
 func yamlDecodeAll(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := refuseSecretText(b, args); err != nil {
+		return nil, err
+	}
 	var s string
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &s); err != nil {
 		return nil, err
@@ -162,4 +168,15 @@ func yamlDecodeAll(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		out = append(out, v)
 	}
 	return starlark.NewList(out), nil
+}
+
+// refuseSecretText explains why a Secret is no text to decode: the
+// decoded values would be plain strings, the secret laundered.
+func refuseSecretText(b *starlark.Builtin, args starlark.Tuple) error {
+	if len(args) > 0 {
+		if _, ok := args[0].(*Secret); ok {
+			return fmt.Errorf("%s: the text is a secret (a key, or a kubeconfig with credentials) and decoding it would expose it; read a kubeconfig with read_kubeconfig(path), whose credentials stay secrets", b.Name())
+		}
+	}
+	return nil
 }

@@ -11,6 +11,8 @@ type hostOptions struct {
 	Root string
 	// AllowRoots widen the sandbox's write roots (--allow-root).
 	AllowRoots []string
+	// AllowReads widen what a recipe may read (--allow-read).
+	AllowReads []string
 	// ServiceCommand replaces systemd/OpenRC for service actions.
 	ServiceCommand string
 }
@@ -28,5 +30,5 @@ func newHost(opts hostOptions) (host.Host, error) {
 	if opts.DryRun {
 		h = host.NewDryRun(h)
 	}
-	return host.NewSandbox(h, host.SandboxOptions{Root: opts.Root, AllowRoots: opts.AllowRoots})
+	return host.NewSandbox(h, host.SandboxOptions{Root: opts.Root, AllowRoots: opts.AllowRoots, AllowReads: opts.AllowReads})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -21,6 +22,7 @@ type runFlags struct {
 	planFile       string
 	root           string
 	allowRoots     []string
+	allowReads     []string
 	phases         []string
 	verbose        int
 	output         string
@@ -107,7 +109,8 @@ func (rc *runCommand) addBuiltinFlags(a *app) {
 	fl.BoolVar(&f.dryRun, "dry-run", false, "change nothing; print and record what would be done")
 	fl.StringVar(&f.planFile, "plan", "", "write the plan as JSON to this file (also when the run fails)")
 	fl.StringVar(&f.root, "root", "", "relocate every path under this directory (tests, image building); services are not touched")
-	fl.StringArrayVar(&f.allowRoots, "allow-root", nil, "also allow writes under this directory (repeatable)")
+	fl.StringArrayVar(&f.allowRoots, "allow-root", nil, "also allow writes under this directory (repeatable; system directories such as /etc, /usr, /var/lib are refused)")
+	fl.StringArrayVar(&f.allowReads, "allow-read", nil, "also allow recipe reads of this file or directory (repeatable)")
 	fl.StringSliceVar(&f.phases, "phases", nil, "run only these phases (comma list; a phase's parents run, its siblings do not; 'kubelark phases RECIPE' lists them)")
 	fl.CountVarP(&f.verbose, "verbose", "v", "more output: -v prints phases, -vv timings")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text, or json (the plan on stdout, progress on stderr)")
@@ -117,8 +120,20 @@ func (rc *runCommand) addBuiltinFlags(a *app) {
 	_ = rc.cmd.RegisterFlagCompletionFunc("phases", a.completePhases(rc))
 }
 
-func (a *app) run(cmd *cobra.Command, recipe string, args []string, rc *runCommand) error {
+func (a *app) run(cmd *cobra.Command, recipe string, args []string, rc *runCommand) (err error) {
 	f := &rc.flags
+	// The error printed on stderr is redacted of the secrets this command
+	// was handed (secret recipe flags, the --config's tokens and keys),
+	// whatever produced it; runtime.Run has already redacted what the run
+	// registered.
+	secrets := rc.secretFlagValues()
+	defer func() {
+		if err != nil {
+			if msg := runtime.RedactSecrets(err.Error(), secrets); msg != err.Error() {
+				err = errors.New(msg)
+			}
+		}
+	}()
 	out, jsonOut := io.Writer(a.stdout), io.Writer(nil)
 	switch f.output {
 	case "text":
@@ -142,14 +157,30 @@ func (a *app) run(cmd *cobra.Command, recipe string, args []string, rc *runComma
 		}
 		opts.ConfigDocs, opts.ConfigFile = res.Docs, f.config
 		opts.ConfigWarnings, opts.ConfigSecrets = res.Warnings, res.Secrets
+		secrets = append(secrets, res.Secrets...)
 	}
-	h, err := a.newHost(hostOptions{DryRun: f.dryRun, Root: f.root, AllowRoots: f.allowRoots, ServiceCommand: f.serviceCommand})
+	h, err := a.newHost(hostOptions{DryRun: f.dryRun, Root: f.root, AllowRoots: f.allowRoots, AllowReads: f.allowReads, ServiceCommand: f.serviceCommand})
 	if err != nil {
 		return err
 	}
 	opts.Host = h
+	if err := removeStaleTemps(h, out); err != nil {
+		return err
+	}
 	_, err = runtime.Run(cmd.Context(), opts)
 	return err
+}
+
+// secretFlagValues are the values given to the recipe flags of secret
+// parameters (--token, --certificate-key).
+func (rc *runCommand) secretFlagValues() []string {
+	var out []string
+	for _, f := range rc.recipeFlags {
+		if f.param.Secret {
+			out = append(out, f.values...)
+		}
+	}
+	return out
 }
 
 // givenRecipeFlags are the recipe flags set on the command line, by name.

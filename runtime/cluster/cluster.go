@@ -84,8 +84,12 @@ type Client interface {
 	// MergePatchType or JSONPatchType. A missing object is an error
 	// satisfying apierrors.IsNotFound.
 	Patch(ctx context.Context, apiVersion, kind, namespace, name string, pt types.PatchType, data []byte) (*unstructured.Unstructured, error)
-	// Server is the API server URL, for messages.
+	// Server is the API server URL, for messages and plans.
 	Server() string
+	// Identity names the credentials the client sends, without secrets:
+	// "user kubernetes-admin (client certificate)", "bootstrap token
+	// abcdef", "anonymous"; plans show it on every API write.
+	Identity() string
 	// DryRun reports whether writes are only recorded.
 	DryRun() bool
 }

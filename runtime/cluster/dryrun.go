@@ -73,7 +73,7 @@ func (f *DryRunFactory) ForKubeconfig(data []byte, serverOverride string) (Clien
 	if err != nil {
 		return nil, err
 	}
-	c := &dryClient{f: f, server: cfg.Host}
+	c := &dryClient{f: f, server: cfg.Host, identity: kubeconfigIdentity(data)}
 	if f.base != nil {
 		if c.base, err = f.base.ForKubeconfig(data, serverOverride); err != nil {
 			return nil, err
@@ -90,7 +90,7 @@ func (f *DryRunFactory) ForToken(server string, caPEM []byte, token string) (Cli
 	if len(caPEM) == 0 {
 		return nil, fmt.Errorf("a token client for %s needs the cluster CA certificate (a bearer token must not be sent to an unverified server)", server)
 	}
-	c := &dryClient{f: f, server: server}
+	c := &dryClient{f: f, server: server, identity: tokenIdentity(token)}
 	if f.base != nil {
 		var err error
 		if c.base, err = f.base.ForToken(server, caPEM, token); err != nil {
@@ -105,7 +105,7 @@ func (f *DryRunFactory) Anonymous(server string, caPEM []byte, insecure bool) (C
 	if _, err := anonymousConfig(server, caPEM, insecure); err != nil {
 		return nil, err
 	}
-	c := &dryClient{f: f, server: server}
+	c := &dryClient{f: f, server: server, identity: anonymousIdentity(insecure)}
 	if f.base != nil {
 		var err error
 		if c.base, err = f.base.Anonymous(server, caPEM, insecure); err != nil {
@@ -131,13 +131,15 @@ func (f *DryRunFactory) Objects() []*unstructured.Unstructured {
 }
 
 type dryClient struct {
-	f      *DryRunFactory
-	server string
-	base   Client // nil = no cluster behind
+	f        *DryRunFactory
+	server   string
+	identity string
+	base     Client // nil = no cluster behind
 }
 
-func (c *dryClient) Server() string { return c.server }
-func (c *dryClient) DryRun() bool   { return true }
+func (c *dryClient) Server() string   { return c.server }
+func (c *dryClient) Identity() string { return c.identity }
+func (c *dryClient) DryRun() bool     { return true }
 
 // scope resolves the namespace a kind's object lives in without a server:
 // built-in kinds by table, unknown kinds are namespaced iff a namespace is

@@ -57,7 +57,7 @@ func NewLive(opts LiveOptions) *Live {
 		opts.Timeout = 30 * time.Second
 	}
 	if opts.Clock == nil {
-		opts.Clock = wallClock{}
+		opts.Clock = WallClock{}
 	}
 	return &Live{opts: opts}
 }
@@ -74,7 +74,7 @@ func (f *Live) ForKubeconfig(data []byte, serverOverride string) (Client, error)
 	if err != nil {
 		return nil, err
 	}
-	return f.newClient(cfg)
+	return f.newClient(cfg, kubeconfigIdentity(data))
 }
 
 // ForToken builds a bearer-token client.
@@ -85,7 +85,7 @@ func (f *Live) ForToken(server string, caPEM []byte, token string) (Client, erro
 	if len(caPEM) == 0 {
 		return nil, fmt.Errorf("a token client for %s needs the cluster CA certificate (a bearer token must not be sent to an unverified server)", server)
 	}
-	return f.newClient(&rest.Config{Host: server, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}})
+	return f.newClient(&rest.Config{Host: server, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}}, tokenIdentity(token))
 }
 
 // Anonymous builds a client without credentials.
@@ -94,7 +94,7 @@ func (f *Live) Anonymous(server string, caPEM []byte, insecure bool) (Client, er
 	if err != nil {
 		return nil, err
 	}
-	return f.newClient(cfg)
+	return f.newClient(cfg, anonymousIdentity(insecure))
 }
 
 func restConfigFromKubeconfig(data []byte, serverOverride string) (*rest.Config, error) {
@@ -154,12 +154,14 @@ func (ctxWarnings) HandleWarningHeaderWithContext(ctx context.Context, code int,
 	}
 }
 
-// wallClock is the default Clock outside a Host (this package's tests).
-type wallClock struct{}
+// WallClock is the machine's clock: the live Host's Now and Sleep, and the
+// default Clock of clients made outside a Host (this package's tests).
+type WallClock struct{}
 
-func (wallClock) Now() time.Time { return time.Now() }
+func (WallClock) Now() time.Time { return time.Now() }
 
-func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done.
+func (WallClock) Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -170,7 +172,7 @@ func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (f *Live) newClient(cfg *rest.Config) (Client, error) {
+func (f *Live) newClient(cfg *rest.Config, identity string) (Client, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = UserAgent
 	cfg.QPS, cfg.Burst, cfg.Timeout = f.opts.QPS, f.opts.Burst, f.opts.Timeout
@@ -188,19 +190,21 @@ func (f *Live) newClient(cfg *rest.Config) (Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building a discovery client for %s: %w", cfg.Host, err)
 	}
-	return &liveClient{server: cfg.Host, dyn: dyn, mapper: newMapper(disc), retry: f.opts.Retry, clock: f.opts.Clock}, nil
+	return &liveClient{server: cfg.Host, identity: identity, dyn: dyn, mapper: newMapper(disc), retry: f.opts.Retry, clock: f.opts.Clock}, nil
 }
 
 type liveClient struct {
-	server string
-	dyn    dynamic.Interface
-	mapper *mapper
-	retry  Retry
-	clock  Clock
+	server   string
+	identity string
+	dyn      dynamic.Interface
+	mapper   *mapper
+	retry    Retry
+	clock    Clock
 }
 
-func (c *liveClient) Server() string { return c.server }
-func (c *liveClient) DryRun() bool   { return false }
+func (c *liveClient) Server() string   { return c.server }
+func (c *liveClient) Identity() string { return c.identity }
+func (c *liveClient) DryRun() bool     { return false }
 
 // resource resolves the dynamic resource for kind. Namespaced kinds without
 // a namespace use "default" (as kubectl does) unless allNamespaces, and

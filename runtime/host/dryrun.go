@@ -269,7 +269,7 @@ func (d *DryRun) Remove(p string) (WriteResult, error) {
 // Service performs nothing for control actions (the builtin records them);
 // is-active and is-enabled only read state, so they ask the base.
 func (d *DryRun) Service(ctx context.Context, action, unit string) error {
-	if err := validServiceAction(action); err != nil {
+	if err := CheckServicePolicy(action, unit); err != nil {
 		return err
 	}
 	if action == "is-active" || action == "is-enabled" {

@@ -365,17 +365,10 @@ func (l *Live) LookupHost(name string) ([]string, error) { return net.LookupHost
 
 // ---- clock, randomness, mode ----
 
-func (l *Live) Now() time.Time { return time.Now() }
+func (l *Live) Now() time.Time { return cluster.WallClock{}.Now() }
 
 func (l *Live) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return cluster.WallClock{}.Sleep(ctx, d)
 }
 
 func (l *Live) Rand() io.Reader { return rand.Reader }

@@ -20,7 +20,8 @@ import (
 // operator allows more: everything kubeadm init/join/reset writes or cleans
 // (/etc/kubernetes incl. pki and manifests, the kubelet's files, the local
 // etcd data dir). CNI directories are not included: kubeadm never writes
-// them. A custom cert_dir or etcd_data_dir outside these needs --allow-root.
+// them. A custom cert_dir or etcd_data_dir set by the user's configuration
+// is added by the run (AllowUserRoots); --allow-root adds any other.
 var DefaultRoots = []string{"/etc/kubernetes", "/var/lib/kubelet", "/var/lib/etcd"}
 
 // SandboxOptions configures the sandbox policy.
@@ -30,6 +31,9 @@ type SandboxOptions struct {
 	Roots []string
 	// AllowRoots are added to Roots (the CLI's repeatable --allow-root DIR).
 	AllowRoots []string
+	// AllowReads are paths a recipe may read besides the roots and
+	// ReadOnlyPaths (the CLI's repeatable --allow-read PATH).
+	AllowReads []string
 	// Root relocates every path (--root DIR): the recipe path /etc/x is
 	// DIR/etc/x for reads and writes alike. "" or "/" means no relocation.
 	Root string
@@ -46,11 +50,17 @@ type linkReader interface {
 	Readlink(p string) (string, error)
 }
 
-// Sandbox enforces the write policy and the --root relocation over a base.
+// Sandbox enforces the read and write policy and the --root relocation
+// over a base.
 //
-// Every path is cleaned and must be absolute; symlinks are resolved before
-// the roots check, so a link inside /etc/kubernetes pointing at /etc cannot
-// smuggle a write out. With Root set, symlinks are resolved inside Root as
+// Writes and removals are confined to the write roots; reads (ReadFile,
+// Stat, ReadDir) to the write roots, ReadOnlyPaths and the user's read
+// paths (sandbox_policy.go, docs/security.md). Every path is cleaned and
+// must be absolute; symlinks are resolved before the check, so a link
+// inside /etc/kubernetes pointing at /etc cannot smuggle a write out or a
+// read in. The roots themselves were resolved once, when they were added,
+// and refused if they lead to an ancestor of themselves or a denied system
+// directory (sandbox_roots.go). With Root set, symlinks are resolved inside Root as
 // if chrooted there: an absolute target is taken relative to Root, and a
 // relative target that climbs above Root is refused.
 //
@@ -61,8 +71,14 @@ type linkReader interface {
 // dry-run overlay and to the reads it passes through, since the DryRun
 // only ever sees relocated paths.
 type Sandbox struct {
-	base  Host
-	roots []string
+	base Host
+	// roots are the write roots, reads the extra read roots (beyond the
+	// write roots and ReadOnlyPaths); both resolved once, at start-up or
+	// when the run adds the user's roots (AllowUserRoots).
+	roots []allowedRoot
+	reads []allowedRoot
+	added []RootInfo // the user's, for the plan
+	homes []string
 	root  string
 	// relocated is the API factory under --root (see Clients).
 	relocated cluster.Factory
@@ -70,19 +86,16 @@ type Sandbox struct {
 
 var _ Host = (*Sandbox)(nil)
 
-// NewSandbox validates opts and wraps base.
+// NewSandbox validates opts and wraps base. Every root is resolved
+// through its symlinks now, once, and refused if it resolves to a place
+// the deny-lists forbid or to an ancestor of itself (ROOT/etc/kubernetes
+// -> / would otherwise make every path "under" it); see allowedRoot.
 func NewSandbox(base Host, opts SandboxOptions) (*Sandbox, error) {
 	roots := opts.Roots
 	if roots == nil {
 		roots = DefaultRoots
 	}
-	s := &Sandbox{base: base}
-	for _, r := range append(append([]string(nil), roots...), opts.AllowRoots...) {
-		if !path.IsAbs(r) {
-			return nil, fmt.Errorf("allowed root %q is not an absolute path; pass --allow-root /abs/dir", r)
-		}
-		s.roots = append(s.roots, path.Clean(r))
-	}
+	s := &Sandbox{base: base, homes: homeDirs(base.Environ())}
 	if opts.Root != "" {
 		r, err := filepath.Abs(opts.Root)
 		if err != nil {
@@ -93,11 +106,32 @@ func NewSandbox(base Host, opts SandboxOptions) (*Sandbox, error) {
 			s.relocated = cluster.NewDryRun(nil)
 		}
 	}
+	for _, r := range roots {
+		if err := s.addRoot(UserRoot{Path: r, Source: builtinSource}, opts.Roots != nil); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range opts.AllowRoots {
+		if err := s.addRoot(UserRoot{Path: r, Source: "--allow-root"}, true); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range opts.AllowReads {
+		if err := s.addRoot(UserRoot{Path: r, Source: "--allow-read", Read: true}, true); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
-// Roots returns the allowed write roots (recipe paths).
-func (s *Sandbox) Roots() []string { return append([]string(nil), s.roots...) }
+// Roots returns the allowed write roots (recipe paths, as given).
+func (s *Sandbox) Roots() []string {
+	out := make([]string, len(s.roots))
+	for i, r := range s.roots {
+		out[i] = r.claimed
+	}
+	return out
+}
 
 // Root returns the relocation directory, or "".
 func (s *Sandbox) Root() string { return s.root }
@@ -198,28 +232,52 @@ func within(p, root string) bool {
 	return root == "/" || p == root || strings.HasPrefix(p, root+"/")
 }
 
-// allow checks a resolved write target against the allowed roots. A root
-// that is itself a symlink (/var/lib/kubelet -> /data/kubelet) allows its
-// target too.
+// allow checks a resolved write target against the write roots, resolved
+// at start-up: a root that is itself a symlink (/var/lib/kubelet ->
+// /data/kubelet) allows its target, and only that.
 func (s *Sandbox) allow(op, orig, resolved string) error {
 	for _, r := range s.roots {
+		if within(resolved, r.resolved) {
+			return nil
+		}
+	}
+	return &OutsideRootsError{Op: op, Path: orig, Resolved: resolved, Roots: s.Roots()}
+}
+
+// allowRead checks a resolved read target: under a write root, under an
+// entry of ReadOnlyPaths (taken literally), or under a read root the user
+// gave. The recipe tree is not here: the loader reads it, not the Host.
+func (s *Sandbox) allowRead(op, orig, resolved string) error {
+	if s.allow(op, orig, resolved) == nil {
+		return nil
+	}
+	for _, r := range ReadOnlyPaths {
 		if within(resolved, r) {
 			return nil
 		}
-		if rr, err := s.resolve(r); err == nil && rr != r && within(resolved, rr) {
+	}
+	for _, r := range s.reads {
+		if within(resolved, r.resolved) {
 			return nil
 		}
 	}
-	what := orig
-	if resolved != path.Clean(orig) {
-		what = fmt.Sprintf("%s (which resolves to %s through a symlink)", orig, resolved)
+	return &OutsideRootsError{Op: op, Path: orig, Resolved: resolved, Roots: s.Roots(), ReadOnly: true}
+}
+
+// resolveRead resolves p and checks it may be read.
+func (s *Sandbox) resolveRead(op, p string) (string, error) {
+	v, err := s.resolve(p)
+	if err != nil {
+		return "", err
 	}
-	return fmt.Errorf("refusing to %s %s: it is outside the allowed roots %s; to allow it, pass --allow-root %s",
-		op, what, strings.Join(s.roots, ", "), path.Dir(resolved))
+	if err := s.allowRead(op, p, v); err != nil {
+		return "", err
+	}
+	return v, nil
 }
 
 func (s *Sandbox) ReadFile(p string) ([]byte, error) {
-	v, err := s.resolve(p)
+	v, err := s.resolveRead("read", p)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +285,7 @@ func (s *Sandbox) ReadFile(p string) ([]byte, error) {
 }
 
 func (s *Sandbox) Stat(p string) (fs.FileInfo, error) {
-	v, err := s.resolve(p)
+	v, err := s.resolveRead("stat", p)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +293,7 @@ func (s *Sandbox) Stat(p string) (fs.FileInfo, error) {
 }
 
 func (s *Sandbox) ReadDir(p string) ([]fs.DirEntry, error) {
-	v, err := s.resolve(p)
+	v, err := s.resolveRead("list", p)
 	if err != nil {
 		return nil, err
 	}

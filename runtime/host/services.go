@@ -41,7 +41,8 @@ func validServiceAction(action string) error {
 // Service performs action on unit. For is-active and is-enabled a nil error
 // means yes.
 func (l *Live) Service(ctx context.Context, action, unit string) error {
-	if err := validServiceAction(action); err != nil {
+	// The last check before unit becomes an argument of a command.
+	if err := CheckServicePolicy(action, unit); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, serviceTimeout)

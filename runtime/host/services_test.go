@@ -45,8 +45,9 @@ func TestServiceSystemd(t *testing.T) {
 	if got := calls(t, log); !reflect.DeepEqual(got, want) {
 		t.Fatalf("calls = %v, want %v", got, want)
 	}
-	err := l.Service(ctx, "restart", "broken")
-	if err == nil || !strings.Contains(err.Error(), "systemctl restart broken") || !strings.Contains(err.Error(), "unit broken not found") {
+	writeScript(t, bin, "systemctl", `echo "unit kubelet not found" >&2; exit 5`)
+	err := l.Service(ctx, "restart", "kubelet")
+	if err == nil || !strings.Contains(err.Error(), "systemctl restart kubelet") || !strings.Contains(err.Error(), "unit kubelet not found") {
 		t.Fatalf("error should name the command and its output: %v", err)
 	}
 	if err := l.Service(ctx, "reboot", "kubelet"); err == nil {

@@ -1,7 +1,6 @@
 package kubeadmconfig
 
 import (
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"net"
@@ -15,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/version"
 	bootstraputil "k8s.io/cluster-bootstrap/token/util"
+
+	"github.com/kubelark/kubelark/internal/valid"
 )
 
 // Validators return "" when the value is fine, else a message that says
@@ -178,8 +179,7 @@ func normalizeVersion(s string) (string, string) {
 // checkCertificateKey validates a hex-encoded 32-byte AES key without
 // echoing it.
 func checkCertificateKey(s string) string {
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != 32 {
+	if valid.CertificateKey(s) != nil {
 		return fmt.Sprintf("must be 64 hexadecimal characters (a 32-byte AES key), got %d characters (value not shown: it is a secret); create one with \"kubeadm certs certificate-key\"", len(s))
 	}
 	return ""
