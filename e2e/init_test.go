@@ -201,8 +201,16 @@ func checkConvergePlan(t *testing.T, p planFile, token string) {
 // (for files) SHA-256, as the node sees them.
 func nodeFiles(ctx context.Context, t *testing.T, n *node.Node) map[string]string {
 	t.Helper()
+	return listNodeFiles(ctx, t, n, "/etc/kubernetes/admin.conf", "/var/lib/kubelet/config.yaml")
+}
+
+// listNodeFiles is nodeFiles for any node: must are files the listing has
+// to contain (none for a fresh node).
+func listNodeFiles(ctx context.Context, t *testing.T, n *node.Node, must ...string) map[string]string {
+	t.Helper()
 	const script = `set -e
 for d in /etc/kubernetes /var/lib/kubelet /var/lib/etcd; do
+  [ -d "$d" ] || continue
   find "$d" -xdev -printf '%p\t%y %m\n'
   find "$d" -xdev -type f -exec sha256sum {} + | awk '{print $2 "\tsha256 " $1}'
 done`
@@ -219,8 +227,10 @@ done`
 		out[p] += v + " "
 	}
 	// A listing that missed the files would make every comparison pass.
-	if !strings.Contains(out["/etc/kubernetes/admin.conf"], "sha256 ") || !strings.Contains(out["/var/lib/kubelet/config.yaml"], "sha256 ") {
-		t.Fatalf("node %s file listing lacks admin.conf or the kubelet's config.yaml:\n%s", n.Name, b)
+	for _, p := range must {
+		if !strings.Contains(out[p], "sha256 ") {
+			t.Fatalf("node %s file listing lacks %s:\n%s", n.Name, p, b)
+		}
 	}
 	return out
 }

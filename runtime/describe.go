@@ -39,6 +39,10 @@ type ParamInfo struct {
 	Merge   bool
 	Secret  bool
 	Choices []any
+
+	// Position is the 1-based command-line argument (after the recipe
+	// name) that sets the parameter, 0 for none.
+	Position int
 }
 
 // errDescribed ends a described recipe right after its declarations.
@@ -82,7 +86,7 @@ func Describe(ctx context.Context, opts Options) (*Description, error) {
 		}
 		d.Params = append(d.Params, ParamInfo{
 			Name: name, Type: p.typ, Default: def, Doc: p.doc,
-			Flag: p.flag, Merge: p.merge, Secret: p.secret, Choices: p.choices,
+			Flag: p.flag, Merge: p.merge, Secret: p.secret, Choices: p.choices, Position: p.positional + 1,
 		})
 	}
 	return d, nil

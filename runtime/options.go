@@ -49,6 +49,10 @@ type Options struct {
 	// may not declare one of them as a parameter's flag.
 	BuiltinFlags []string
 	Command      string
+	// Args are the command-line arguments after the recipe name, for the
+	// parameters declared with param(..., positional = N); see
+	// paramargs.go.
+	Args []string
 
 	// DryRun and Root describe the host for the plan and the `run` struct;
 	// the Host itself is already built accordingly by the caller.

@@ -46,6 +46,10 @@ type paramDecl struct {
 	// rootKeys (dict parameters): the keys whose string values are user
 	// path roots, key -> "write"/"read" (kubelet_extra_args' cert-dir).
 	rootKeys map[string]string
+	// positional is the index of the command-line argument after the
+	// recipe name that sets the parameter (kubeadm join's API server
+	// endpoint), -1 for none; see paramargs.go.
+	positional int
 }
 
 var _ starlark.Value = (*paramDecl)(nil)
@@ -84,14 +88,15 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	var flag, kind string
 	var schema *starlark.Dict
 	var root starlark.Value = starlark.None
+	positional := -1
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "default", &def, "doc", &doc, "type?", &typ, "choices?", &choices, "secret?", &secret, "flag?", &flag, "merge?", &merge,
-		"kind?", &kind, "schema?", &schema, "root?", &root); err != nil {
+		"kind?", &kind, "schema?", &schema, "root?", &root, "positional?", &positional); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(doc) == "" {
 		return nil, fmt.Errorf("%s: doc is empty; say what the parameter means, operators read it in errors and docs", b.Name())
 	}
-	p := &paramDecl{def: def, doc: doc, secret: secret, flag: flag, merge: merge, kind: kind}
+	p := &paramDecl{def: def, doc: doc, secret: secret, flag: flag, merge: merge, kind: kind, positional: positional}
 	if schema != nil {
 		p.schema = map[string]string{}
 		for _, kv := range schema.Items() {
@@ -125,6 +130,9 @@ func paramBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, fmt.Errorf("%s: type: got %s, want a string such as \"int\"", b.Name(), typ.Type())
 	}
 	if err := checkFlagDecl(b.Name(), p); err != nil {
+		return nil, err
+	}
+	if err := checkPositionalDecl(b.Name(), p); err != nil {
 		return nil, err
 	}
 	if p.root, p.rootKeys, err = rootDecl(b.Name(), p, root); err != nil {

@@ -28,6 +28,9 @@ func (s *runState) resolveParams(config *ConfigMapping) (map[string]any, error) 
 	if err := s.indexFlags(); err != nil {
 		return nil, err
 	}
+	if err := s.indexPositional(); err != nil {
+		return nil, err
+	}
 	if s.describe {
 		// Describing lists the declarations; no input is read.
 		return vals, nil
@@ -111,6 +114,9 @@ func (s *runState) resolveParams(config *ConfigMapping) (map[string]any, error) 
 	}
 
 	if err := s.applyFlags(vals); err != nil {
+		return nil, err
+	}
+	if err := s.applyArgs(vals, src); err != nil {
 		return nil, err
 	}
 	if err := s.checkKinds(vals, src); err != nil {

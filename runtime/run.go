@@ -30,6 +30,7 @@ type runState struct {
 	// parameters that a flag set in this run (param -> flag).
 	flagParam map[string]string
 	flagSet   map[string]string
+	argParam  []string // positional index -> parameter
 
 	phaseTree  []PhaseInfo
 	phaseList  []string

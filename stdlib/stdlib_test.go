@@ -28,6 +28,8 @@ var contractNames = []string{
 	"k8s_client", "k8s_apply", "k8s_get", "k8s_list", "k8s_delete", "k8s_patch", "wait_healthy",
 	"jws_sign", "jws_verify", "encrypt_certs", "decrypt_certs", "parse_bootstrap_token", "parse_certificate_key", "read_kubeconfig", "component_config_hash",
 	"base64", "timestamp", "duration_string", "duration", "regex_match", "regex_replace",
+	// join's discovery and TLS bootstrap (builtins/discovery.go), remove_file
+	"cluster_info", "kubeconfig_decode", "kubeconfig_encode", "ca_cert_hashes", "wait_file", "remove_file",
 }
 
 // placeholders are modules that predate the namespace convention (the

@@ -214,7 +214,7 @@ func TestRunErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run"}, "accepts 1 arg(s), received 0"},
+		{[]string{"run"}, "requires at least 1 arg(s), only received 0"},
 		{[]string{"run", "hello", "--bogus"}, "unknown flag: --bogus\nRun 'kubelark run --help' for usage."},
 		{[]string{"run", "hello", "-o", "yaml"}, "-o yaml: unknown output format"},
 		{[]string{"run", "hello", "--set", "nmae=x"}, `unknown parameter "nmae" (did you mean "name"?)`},
@@ -222,7 +222,8 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", "hello", "--ignore-preflight-errors", "all"}, "unknown flag: --ignore-preflight-errors"},
 		{[]string{"run", "hello", "--skip-phases", "gret"}, `--skip-phases gret: unknown phase (did you mean "greet"?)`},
 		{[]string{"run", "hello", "--name", "a", "--set", "name=b"}, "--name and --set name=... both set parameter name; give it once"},
-		{[]string{"hello", "extra"}, `unknown command "extra" for "kubelark hello"`},
+		// Arguments after the recipe are its positional parameters; hello has none.
+		{[]string{"hello", "extra"}, `recipe hello takes no arguments after its name, got "extra"`},
 		{[]string{"run", "hello", "--config", "/nonexistent/c.yaml"}, "--config /nonexistent/c.yaml: open /nonexistent/c.yaml: no such file"},
 		{[]string{"run", "nosuch"}, `recipe "nosuch": no such file, and no embedded recipe of that name (embedded: hello)`},
 		{[]string{"run", "hello", "--max-steps", "10"}, "exceeded 10 Starlark execution steps"},

@@ -350,6 +350,9 @@ func writeDescription(b *strings.Builder, d *description) {
 			if p.Flag != "" {
 				attrs = append(attrs, "flag --"+p.Flag)
 			}
+			if p.Position > 0 {
+				attrs = append(attrs, fmt.Sprintf("argument %d after the recipe name", p.Position))
+			}
 			if p.Secret {
 				attrs = append(attrs, "secret")
 			}

@@ -66,7 +66,9 @@ as JSON (secrets redacted).`,
 		Example: `  kubelark run init --dry-run --pod-network-cidr 10.244.0.0/16
   kubelark run init --config cluster.yaml --phases certs --plan plan.json
   kubelark run ./site/init.star --stdlib ./site/stdlib -v`,
-		Args: cobra.ExactArgs(1),
+		// The recipe, then its positional parameters (param(...,
+		// positional = N)), checked by the run.
+		Args: cobra.MinimumNArgs(1),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			if len(args) > 0 {
 				return nil, cobra.ShellCompDirectiveNoFileComp
@@ -76,7 +78,7 @@ as JSON (secrets redacted).`,
 		},
 	}}
 	rc.cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		return a.run(cmd, args[0], rc)
+		return a.run(cmd, args[0], args[1:], rc)
 	}
 	rc.addBuiltinFlags(a)
 	return rc
@@ -95,11 +97,11 @@ func newAliasCmd(a *app, name, summary string) *runCommand {
 		Short:   short,
 		Long:    fmt.Sprintf("Run the embedded recipe %s; the same as 'kubelark run %s' with the same flags.", name, name),
 		Example: fmt.Sprintf("  kubelark %s --dry-run\n  kubelark %s --phases %s", name, name, "PHASE"),
-		Args:    cobra.NoArgs,
+		Args:    cobra.ArbitraryArgs, // the recipe's positional parameters, checked by the run
 		GroupID: recipesGroup,
 	}}
 	rc.cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		return a.run(cmd, name, rc)
+		return a.run(cmd, name, args, rc)
 	}
 	rc.addBuiltinFlags(a)
 	return rc
@@ -129,7 +131,7 @@ func (rc *runCommand) addBuiltinFlags(a *app) {
 	fl.VisitAll(func(f *pflag.Flag) { rc.builtinFlags = append(rc.builtinFlags, f.Name) })
 }
 
-func (a *app) run(cmd *cobra.Command, recipe string, rc *runCommand) (err error) {
+func (a *app) run(cmd *cobra.Command, recipe string, args []string, rc *runCommand) (err error) {
 	f := &rc.flags
 	// The error printed on stderr is redacted of the secrets this command
 	// was handed (secret recipe flags, the --config's tokens and keys),
@@ -160,7 +162,7 @@ func (a *app) run(cmd *cobra.Command, recipe string, rc *runCommand) (err error)
 	defer endBudget()
 	opts := runtime.Options{
 		Recipe: recipe, RecipeFS: a.recipes, StdlibFS: a.stdlib, StdlibDir: f.stdlibDir,
-		Set: f.set, ValuesFile: f.values, Flags: rc.givenRecipeFlags(),
+		Set: f.set, ValuesFile: f.values, Flags: rc.givenRecipeFlags(), Args: args,
 		DryRun: f.dryRun, Root: f.root,
 		Phases:  f.phases,
 		Verbose: f.verbose, Out: out, JSON: jsonOut, PlanFile: f.planFile,
