@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// The sandbox's policy lists. docs/security-sbx.md explains each entry;
+// The sandbox's policy lists. docs/security.md ("The sandbox") explains each entry;
 // keep the two in step.
 
 // ReadOnlyPaths are what a recipe may read besides its write roots: what
