@@ -162,8 +162,8 @@ func clusterInfoFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 			if kubeconfig == starlark.None {
 				res = "absent"
 			}
-			env.Record(thread, b.Name(), runtime.Action{Op: "api.get", Target: target, Result: res,
-				Summary: map[string]any{"signature_for": tokenID, "attempts": attempt, "reachable": reachable}})
+			env.Record(thread, b.Name(), apiAction(c, runtime.Action{Op: "api.get", Target: target, Result: res,
+				Summary: map[string]any{"signature_for": tokenID, "attempts": attempt, "reachable": reachable}}))
 			return Struct(map[string]starlark.Value{
 				"kubeconfig": kubeconfig, "signature": signature,
 				"reachable": starlark.Bool(reachable), "error": starlark.String(lastErr),
