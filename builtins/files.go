@@ -37,12 +37,14 @@ func registerFiles(r *runtime.Registry) {
 	})
 	r.Add(&runtime.Builtin{
 		Name:      "mkdir",
-		Signature: "mkdir(path, mode=0o700)",
+		Signature: "mkdir(path, mode=0o700, parents_mode=None)",
 		Doc: "Creates directory path with exactly mode (sticky and setgid included) and missing parents with 0o755. An existing directory is left as it is (its mode too, as kubeadm does).\n" +
+			"parents_mode gives the missing parents that lie inside the sandbox's roots another mode, as kubeadm's os.MkdirAll(dir, 0700) does for etcd's data dir; parents outside the roots (the system directories an empty --root lacks) are always 0o755.\n" +
 			"Returns struct(status) with status created or unchanged.",
 		Args: []runtime.Arg{
 			{Name: "path", Type: "string", Doc: "absolute path"},
 			{Name: "mode", Type: "int", Doc: "directory mode (0..0o3777: sticky and setgid allowed, setuid refused); kubeadm uses 0o700 for /var/lib/etcd and /etc/kubernetes/manifests"},
+			{Name: "parents_mode", Type: "int or None", Doc: "mode of missing parents inside the roots (None: 0o755); sticky, setgid and setuid refused"},
 		},
 		DryRun: "Recorded as dir.create; the directory exists only in the overlay.",
 		Fn:     mkdirBuiltin,
@@ -143,10 +145,11 @@ func writeFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlar
 
 func mkdirBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var (
-		p    starlark.Value
-		mode starlark.Value = starlark.MakeInt(0o700)
+		p           starlark.Value
+		mode        starlark.Value = starlark.MakeInt(0o700)
+		parentsMode starlark.Value = starlark.None
 	)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p, "mode?", &mode); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p, "mode?", &mode, "parents_mode?", &parentsMode); err != nil {
 		return nil, err
 	}
 	env, err := runtime.FromThread(thread)
@@ -164,12 +167,45 @@ func mkdirBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	if err := refuseSpecialBits(b.Name(), dir, "mode", m, dirSpecialBits); err != nil {
 		return nil, err
 	}
+	if parentsMode != starlark.None {
+		pm, err := modeArg(b.Name(), dir, "parents_mode", parentsMode)
+		if err != nil {
+			return nil, err
+		}
+		if err := refuseSpecialBits(b.Name(), dir, "parents_mode", pm, fileSpecialBits); err != nil {
+			return nil, err
+		}
+		if err := mkdirParents(env, dir, pm); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w; remove or rename whatever is in the way", b.Name(), dir, err)
+		}
+	}
 	res, err := env.Host.MkdirAll(dir, m)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w; remove or rename whatever is in the way", b.Name(), dir, err)
 	}
 	env.Record(thread, b.Name(), runtime.Action{Op: "dir.create", Target: dir, Result: string(res), Mode: fmt.Sprintf("%04o", modeBits(m))})
 	return fileStatusResult(string(res)), nil
+}
+
+// mkdirParents creates the missing ancestors of dir that the sandbox lets
+// the recipe see (those inside its roots) with mode pm, outermost first.
+// The walk stops at the first ancestor that exists or that lies outside
+// the roots (a refused Stat): those are left to MkdirAll, which creates
+// them 0o755.
+func mkdirParents(env *runtime.Env, dir string, pm fs.FileMode) error {
+	var missing []string
+	for a := path.Dir(dir); a != "/" && a != "."; a = path.Dir(a) {
+		if _, err := env.Host.Stat(a); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append(missing, a)
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if _, err := env.Host.MkdirAll(missing[i], pm); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func removeFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

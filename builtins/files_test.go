@@ -142,3 +142,29 @@ after = list_dir("/etc/kubernetes/pki")
 	h.Put("/f", []byte("x"), 0o644)
 	wantErr(t, h, `list_dir("/f")`, "list_dir: /f", "not a directory")
 }
+
+// TestMkdirParentsMode: parents_mode gives the missing parents inside the
+// sandbox's roots the asked mode (kubeadm's MkdirAll(dataDir, 0700) makes
+// /var/lib/etcd 0700 for dataDir /var/lib/etcd/data), while parents
+// outside the roots (/var, /var/lib on an empty machine) stay 0755; without
+// parents_mode every missing parent is 0755.
+func TestMkdirParentsMode(t *testing.T) {
+	fake := host.NewFake()
+	h, err := host.NewSandbox(fake, host.SandboxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExecStar(t, h, `
+mkdir("/var/lib/etcd/data", mode = 0o700, parents_mode = 0o700)
+mkdir("/etc/kubernetes/pki/etcd", mode = 0o700)
+`)
+	for p, want := range map[string]fs.FileMode{
+		"/var": 0o755, "/var/lib": 0o755, "/var/lib/etcd": 0o700, "/var/lib/etcd/data": 0o700,
+		"/etc/kubernetes": 0o755, "/etc/kubernetes/pki": 0o755, "/etc/kubernetes/pki/etcd": 0o700,
+	} {
+		if got := dirMode(t, fake, p); got != want.String() {
+			t.Errorf("%s: mode %s, want %s", p, got, want)
+		}
+	}
+	wantErr(t, h, `mkdir("/var/lib/etcd/x/y", parents_mode = 0o4700)`, "parents_mode", "setuid")
+}
