@@ -13,6 +13,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubelark/kubelark/e2e/internal/e2eutil"
 	"github.com/kubelark/kubelark/e2e/node"
@@ -97,17 +98,7 @@ func TestKubelarkJoin(t *testing.T) {
 	run(ctx, t, w, append(joinArgs, "--plan", filepath.Join(w.Dir, "join-plan.json"))...)
 	t.Logf("kubelark join took %s", time.Since(start).Round(time.Millisecond))
 
-	for {
-		_, err := cs.CoreV1().Nodes().Get(ctx, w.Name, metav1.GetOptions{})
-		if err == nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("Node %s not registered: %v", w.Name, err)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
+	waitNodeRegistered(ctx, t, cs, w.Name)
 	t.Logf("Node %s registered %s after kubelark join started", w.Name, time.Since(start).Round(time.Millisecond))
 
 	t.Run("KubeletCredentials", func(t *testing.T) { checkJoinedKubelet(ctx, t, cp, w) })
@@ -157,9 +148,9 @@ func TestKubelarkJoin(t *testing.T) {
 		run(ctx, t, w3, append([]string{kubelark, "join", m[1], "--token", m[2], "--discovery-token-ca-cert-hash", m[3]}, local(w3)...)...)
 		t.Logf("kubelark join (kubeadm's command line) took %s", time.Since(start).Round(time.Millisecond))
 		checkJoinedKubelet(ctx, t, cp, w3)
-		if _, err := cs.CoreV1().Nodes().Get(ctx, w3.Name, metav1.GetOptions{}); err != nil {
-			t.Errorf("Node %s: %v", w3.Name, err)
-		}
+		// The kubelet registers its Node a moment after its TLS bootstrap,
+		// which can end within a second here.
+		waitNodeRegistered(ctx, t, cs, w3.Name)
 	})
 
 	// kubeadm's own JoinConfiguration (TestKubeadmJoin's) works as --config.
@@ -297,5 +288,22 @@ func checkJoinedKubelet(ctx context.Context, t *testing.T, cp, w *node.Node) {
 	pool.AppendCertsFromPEM(ca)
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 		t.Errorf("kubelet client certificate does not chain to the cluster CA: %v", err)
+	}
+}
+
+// waitNodeRegistered waits until the Node name exists (the kubelet
+// registers it once its TLS bootstrap is done), or fails when ctx ends.
+func waitNodeRegistered(ctx context.Context, t *testing.T, cs kubernetes.Interface, name string) {
+	t.Helper()
+	for {
+		_, err := cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("Node %s not registered: %v", name, err)
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
 }
