@@ -550,6 +550,22 @@ func durationArg(fn, arg, s string) (time.Duration, error) {
 	return d, nil
 }
 
+// pollArgs parses the timeout= and interval= of a builtin that polls
+// (wait_healthy, cluster_info, wait_file): durations, the interval
+// positive.
+func pollArgs(fn, timeoutS, intervalS string) (timeout, interval time.Duration, err error) {
+	if timeout, err = durationArg(fn, "timeout", timeoutS); err != nil {
+		return 0, 0, err
+	}
+	if interval, err = durationArg(fn, "interval", intervalS); err != nil {
+		return 0, 0, err
+	}
+	if interval <= 0 {
+		return 0, 0, fmt.Errorf("%s: interval must be positive", fn)
+	}
+	return timeout, interval, nil
+}
+
 // waitForObject polls until the object exists or wait passes, and while the
 // server answers Forbidden until waitAccess passes (host clock). It returns
 // nil, nil when the object is absent; dry-run clients never wait.

@@ -107,16 +107,9 @@ func clusterInfoFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err != nil {
 		return nil, err
 	}
-	timeout, err := durationArg(b.Name(), "timeout", timeoutS)
+	timeout, interval, err := pollArgs(b.Name(), timeoutS, intervalS)
 	if err != nil {
 		return nil, err
-	}
-	interval, err := durationArg(b.Name(), "interval", intervalS)
-	if err != nil {
-		return nil, err
-	}
-	if interval <= 0 {
-		interval = time.Second
 	}
 	sigKey := ""
 	if tokenID != "" {
@@ -326,16 +319,9 @@ func waitFileFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		return nil, fmt.Errorf("%s: path: no path given", b.Name())
 	}
 	path := strings.Join(paths, " ")
-	timeout, err := durationArg(b.Name(), "timeout", timeoutS)
+	timeout, interval, err := pollArgs(b.Name(), timeoutS, intervalS)
 	if err != nil {
 		return nil, err
-	}
-	interval, err := durationArg(b.Name(), "interval", intervalS)
-	if err != nil {
-		return nil, err
-	}
-	if interval <= 0 {
-		interval = time.Second
 	}
 	if name == "" {
 		name = path

@@ -66,16 +66,9 @@ func waitHealthyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%s: url=%q: want an http:// or https:// URL with a host", b.Name(), rawURL)
 	}
-	timeout, err := durationArg(b.Name(), "timeout", timeoutS)
+	timeout, interval, err := pollArgs(b.Name(), timeoutS, intervalS)
 	if err != nil {
 		return nil, err
-	}
-	interval, err := durationArg(b.Name(), "interval", intervalS)
-	if err != nil {
-		return nil, err
-	}
-	if interval <= 0 {
-		return nil, fmt.Errorf("%s: interval must be positive", b.Name())
 	}
 	var expect *string
 	if expectV != starlark.None {
