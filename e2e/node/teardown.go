@@ -82,6 +82,14 @@ func teardown(ctx context.Context, name, dir string, holder int, log io.Writer) 
 		add(stopPID(holder, "namespace holder", 5*time.Second))
 	}
 	if mntNS != "" {
+		// A container being (re)started while its runtime stopped (a
+		// crash-looping static Pod) can leave a "runc init" that lives in
+		// the mount namespace but not in the node's network namespace:
+		// stop those too, and report only what survives.
+		for _, p := range inMountNS(mntNS) {
+			fmt.Fprintf(log, "node %s: teardown: stopping process %d (%s) left in the node's mount namespace\n", name, p, cmdline(p))
+			_ = stopPID(p, "leftover process", 5*time.Second)
+		}
 		for _, p := range inMountNS(mntNS) {
 			add(fmt.Errorf("process %d (%s) is still in the node's mount namespace", p, cmdline(p)))
 		}
