@@ -97,15 +97,7 @@ func bootstrapTokenBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 }
 
 func parseBootstrapTokenBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var v starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &v); err != nil {
-		return nil, err
-	}
-	env, err := runtime.FromThread(thread)
-	if err != nil {
-		return nil, err
-	}
-	s, err := secretOrString(env, b.Name(), "s", v)
+	env, v, s, err := secretStringArg(thread, b, args, kwargs)
 	if err != nil {
 		return nil, err
 	}
@@ -153,16 +145,23 @@ func certificateKeyBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 	return env.NewRegisteredSecret(hex.EncodeToString(key)), nil
 }
 
-func parseCertificateKeyBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+// secretStringArg unpacks the one argument s of a parse_* builtin, a
+// string or a Secret, and returns it as given (v) and as its string.
+func secretStringArg(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (*runtime.Env, starlark.Value, string, error) {
 	var v starlark.Value
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &v); err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	env, err := runtime.FromThread(thread)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	s, err := secretOrString(env, b.Name(), "s", v)
+	return env, v, s, err
+}
+
+func parseCertificateKeyBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	env, _, s, err := secretStringArg(thread, b, args, kwargs)
 	if err != nil {
 		return nil, err
 	}
