@@ -53,17 +53,7 @@ func startUntil(t *testing.T, marker string, args ...string) (*exec.Cmd, *bytes.
 
 func waitProcess(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, limit time.Duration) cliResult {
 	t.Helper()
-	start := time.Now()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(limit):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("kubelark did not end within %v; stderr:\n%.2000s", limit, stderr.String())
-	}
-	return cliResult{code: cmd.ProcessState.ExitCode(), stderr: stderr.String(), duration: time.Since(start)}
+	return waitCLI(t, cmd, &bytes.Buffer{}, stderr, time.Now(), limit)
 }
 
 func TestFinding5DeepStrExitsOnSIGTERM(t *testing.T) {
