@@ -81,6 +81,10 @@ func TestFakeEtcdMembershipRules(t *testing.T) {
 	if err := e.Status(ctx, "https://a:2379"); err == nil {
 		t.Error("status of a down member answered")
 	}
+	if err := e.Status(ctx, "https://b:2379"); err == nil || !strings.Contains(err.Error(), "no leader") {
+		t.Errorf("status of an up member without quorum: %v, want no leader", err)
+	}
+	f.FEtcd.SetDown(v1, false)
 	if err := e.Status(ctx, "https://b:2379"); err != nil {
 		t.Errorf("status of an up member: %v", err)
 	}
