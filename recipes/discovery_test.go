@@ -307,3 +307,35 @@ func TestDiscoveryAnswers(t *testing.T) {
 		}
 	})
 }
+
+// TestFileDiscoveryDryRunWithoutCluster: a dry run with a discovery file
+// and no cluster behind it plans with the file's server and CA, and
+// placeholders for what only the cluster says; nothing is written.
+func TestFileDiscoveryDryRunWithoutCluster(t *testing.T) {
+	cp, _ := initCluster(t, false)
+	cpCA, _, _ := cp.Get("/etc/kubernetes/pki/ca.crt")
+	w := newFake()
+	w.FHostname, w.FIP = "node2", "10.0.0.20"
+	w.Put("/etc/kubernetes/d.conf", discoveryConf(t, "https://"+joinServer, cpCA, nil), 0o600)
+	plan, out, err := runJoin(t, w, true, "discovery_file=/etc/kubernetes/d.conf", "tls_bootstrap_token="+joinToken)
+	if err != nil {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "planning with the file as it is and placeholders for the kubelet configuration") {
+		t.Errorf("the dry run does not say it plans with placeholders:\n%s", out)
+	}
+	writes := map[string]bool{}
+	for _, a := range plan.Actions {
+		if a.Op == "file.write" {
+			writes[a.Target] = true
+		}
+	}
+	for _, want := range []string{"/etc/kubernetes/bootstrap-kubelet.conf", "/etc/kubernetes/pki/ca.crt", "/var/lib/kubelet/config.yaml"} {
+		if !writes[want] {
+			t.Errorf("the plan does not write %s (writes %v)", want, writes)
+		}
+	}
+	if _, _, ok := w.Get("/etc/kubernetes/bootstrap-kubelet.conf"); ok {
+		t.Errorf("the dry run wrote bootstrap-kubelet.conf")
+	}
+}
