@@ -275,7 +275,7 @@ func TestDiscoveryAnswers(t *testing.T) {
 		w := liveWorker()
 		w.Put("/etc/kubernetes/d.conf", discoveryConf(t, ts.URL, ca, &clientcmdapi.AuthInfo{Token: joinToken}), 0o600)
 		_, _, err := runJoin(t, w, false, "discovery_file=/etc/kubernetes/d.conf", "timeout_discovery=30s", "skip_phases=preflight")
-		if err == nil || !strings.Contains(err.Error(), "refuses the file's credentials (401 Unauthorized)") {
+		if err == nil || !strings.Contains(err.Error(), "refuses the file's token (401 Unauthorized)") {
 			t.Errorf("err = %v", err)
 		}
 		if _, _, ok := w.Get("/etc/kubernetes/bootstrap-kubelet.conf"); ok {
