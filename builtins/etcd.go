@@ -288,7 +288,7 @@ func (c *etcdClient) list(env *runtime.Env) ([]host.EtcdMember, error) {
 	return ms, err
 }
 
-// unreachable is the hint for a cluster that does not answer.
+// unreachableHint is the hint for a cluster that does not answer.
 func unreachableHint(err error) string {
 	if host.EtcdErrorKind(err) == host.EtcdUnavailable {
 		return "; check that etcd runs and listens there, that a majority of its members is up, and that the CA and client certificate are etcd's"
@@ -554,7 +554,8 @@ func (c *etcdClient) addLearner(thread *starlark.Thread, b *starlark.Builtin, ar
 	return Struct(map[string]starlark.Value{"member": memberValue(added), "members": membersValue(all)}), nil
 }
 
-// waitArgs unpacks (id, timeout, interval) for the waits.
+// waitStarted polls the member list until member id has a name: its etcd
+// started and joined (a learner added by add_learner has none until then).
 func (c *etcdClient) waitStarted(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	env, err := runtime.FromThread(thread)
 	if err != nil {
