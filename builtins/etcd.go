@@ -48,7 +48,7 @@ func registerEtcd(r *runtime.Registry) {
 			"(a learner that has not started has name \"\" and no client_urls);\n" +
 			"  sync() -> the endpoints, replaced by the client URLs of the started voting members (kubeadm syncs before checking quorum);\n" +
 			"  status() -> dict endpoint -> None (answers) or the error string, one Status call per endpoint;\n" +
-			"  has_quorum() -> bool: more than half of the endpoints answer Status;\n" +
+			"  has_quorum() -> bool: more than half of the endpoints answer Status without errors (an answer saying \"no leader\" is not healthy, as in kubeadm);\n" +
 			"  check_quorum() -> None, or fails with \"etcd cluster is not healthy\" naming the healthy and the total members " +
 			"(retried until the client timeout);\n" +
 			"  add_learner(peer_url) -> struct(member, members): adds a non-voting member; when a member with that first peer URL " +
@@ -477,7 +477,7 @@ func (c *etcdClient) checkQuorum(thread *starlark.Thread, b *starlark.Builtin, a
 			return starlark.None, nil
 		}
 		if c.e.DryRun() || !env.Host.Now().Before(deadline) {
-			return nil, fmt.Errorf("etcd check-quorum: etcd cluster is not healthy: %d of %d members answer, a majority (%d) is needed before a member can be added (%s); "+
+			return nil, fmt.Errorf("etcd check-quorum: etcd cluster is not healthy: %d of %d members are healthy, a majority (%d) is needed before a member can be added (%s); "+
 				"bring the failed members back, or remove the dead ones (etcdctl member remove ID), then run the join again",
 				n, len(eps), len(eps)/2+1, failures(eps, errs))
 		}

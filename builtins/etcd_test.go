@@ -301,7 +301,7 @@ c.check_quorum()
 	start := h.Clock
 	g, _, err := runStar(t, h, strings.Replace(src, `.key")`, `.key", timeout = "10s")`, 1)+`q = c.has_quorum()
 c.check_quorum()`)
-	wantEtcdErr(t, err, "etcd check-quorum", "etcd cluster is not healthy: 1 of 3 members answer", "majority (2)", ep2, ep3, "etcdctl member remove")
+	wantEtcdErr(t, err, "etcd check-quorum", "etcd cluster is not healthy: 0 of 3 members are healthy", "no leader", "majority (2)", ep2, ep3, "etcdctl member remove")
 	if g["q"] != starlark.False {
 		t.Errorf("has_quorum with 1 of 3 = %v", g["q"])
 	}

@@ -38,7 +38,8 @@ func (f *Fake) Etcd(endpoints []string, t EtcdTLS) (Etcd, error) {
 // MaxLearners learners; a peer URL only once. Members can be set down
 // (SetDown): they answer nothing, and without a majority of voters up the
 // cluster refuses MemberList, MemberAddAsLearner, MemberPromote and Sync
-// (etcd's "no leader"). A client reaches the cluster only through an
+// (etcd's "no leader"), and the Status of a member that is up reports
+// "no leader" as real etcd's answer does. A client reaches the cluster only through an
 // endpoint that is the client URL of a member that is up.
 type FakeEtcd struct {
 	mu      sync.Mutex
@@ -271,6 +272,11 @@ func (e *fakeEtcdClient) Status(ctx context.Context, endpoint string) error {
 	defer e.c.mu.Unlock()
 	if m := e.c.byClientURL(endpoint); m == nil || m.down {
 		return fmt.Errorf("dial %s: connection refused", endpoint)
+	}
+	if err := e.c.reach([]string{endpoint}, true); err != nil {
+		// etcd answers, and reports it has no leader (as the live
+		// Status does, from the answer's errors).
+		return fmt.Errorf("member %s is not healthy: %v", endpoint, err)
 	}
 	return nil
 }
