@@ -371,3 +371,86 @@ func TestJoinControlPlaneDryRunReadsCluster(t *testing.T) {
 		t.Errorf("the dry run wrote to the host")
 	}
 }
+
+// TestJoinControlPlaneExternalEtcd: with etcd.external in the cluster's
+// configuration, the external etcd's client files come from kubeadm-certs
+// to the configured paths, and no etcd member or manifest is made.
+func TestJoinControlPlaneExternalEtcd(t *testing.T) {
+	cp := newFake()
+	files := map[string]string{
+		"/etc/etcd/pki/ca.crt":                    "-----BEGIN CERTIFICATE-----\nexternal-ca\n-----END CERTIFICATE-----\n",
+		"/etc/etcd/pki/apiserver-etcd-client.crt": "-----BEGIN CERTIFICATE-----\nexternal-client\n-----END CERTIFICATE-----\n",
+		"/etc/etcd/pki/apiserver-etcd-client.key": "-----BEGIN RSA PRIVATE KEY-----\nexternal-key\n-----END RSA PRIVATE KEY-----\n",
+	}
+	for p, c := range files {
+		cp.Put(p, []byte(c), 0o600)
+	}
+	if _, out, err := runInit(t, cp, false, "external-etcd.yaml", "token="+joinToken, "control_plane_endpoint="+joinServer,
+		"upload_certs=true", "certificate_key="+cpCertKey); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	signClusterInfo(t, cp.Clients(), joinToken)
+	ca, _, _ := cp.Get("/etc/kubernetes/pki/ca.crt")
+	certs, err := certsOf(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := worker(cp)
+	applyObject(t, cp, map[string]any{"apiVersion": "v1", "kind": "Node", "metadata": map[string]any{"name": "node2"}})
+	plan, out, err := runJoin(t, w, false, cpJoinSet(pin(certs[0]), cpCertKey)...)
+	if err != nil {
+		t.Fatalf("join: %v\n%s", err, out)
+	}
+	for p, c := range files {
+		got, mode, ok := w.Get(p)
+		want := 0o644
+		if strings.HasSuffix(p, ".key") {
+			want = 0o600
+		}
+		if !ok || string(got) != c || int(mode) != want {
+			t.Errorf("%s: present %v, mode %o (want %o), content ok %v", p, ok, mode, want, string(got) == c)
+		}
+	}
+	for _, p := range []string{"/etc/kubernetes/manifests/etcd.yaml", "/etc/kubernetes/pki/etcd/ca.crt", "/etc/kubernetes/pki/apiserver-etcd-client.crt"} {
+		if _, _, ok := w.Get(p); ok {
+			t.Errorf("an external-etcd join wrote %s", p)
+		}
+	}
+	for _, a := range plan.Actions {
+		if strings.HasPrefix(a.Op, "etcd.") {
+			t.Errorf("an external-etcd join recorded %s %s", a.Op, a.Target)
+		}
+	}
+	api, _, _ := w.Get("/etc/kubernetes/manifests/kube-apiserver.yaml")
+	if !bytes.Contains(api, []byte("--etcd-servers=https://10.0.0.50:2379,https://10.0.0.51:2379")) || !bytes.Contains(api, []byte("--etcd-keyfile=/etc/etcd/pki/apiserver-etcd-client.key")) {
+		t.Errorf("kube-apiserver.yaml does not use the external etcd:\n%s", api)
+	}
+}
+
+// TestJoinControlPlaneCertsSecretGone: kubeadm-certs deleted with its 2h
+// token: download-certs says so and how to upload again; nothing written.
+func TestJoinControlPlaneCertsSecretGone(t *testing.T) {
+	cp, hash := initCPCluster(t)
+	c, err := cp.Clients().Anonymous("https://"+joinServer, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Delete(context.Background(), "v1", "Secret", "kube-system", "kubeadm-certs"); err != nil {
+		t.Fatal(err)
+	}
+	w := worker(cp)
+	_, out, err := runJoin(t, w, false, cpJoinSet(hash, cpCertKey)...)
+	if err == nil {
+		t.Fatalf("join without kubeadm-certs succeeded\n%s", out)
+	}
+	for _, want := range []string{"download-certs: Secret kube-system/kubeadm-certs is not in the cluster", "2 hours", "--phases upload-certs --set upload_certs=true"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q: %v", want, err)
+		}
+	}
+	for _, p := range w.Paths() {
+		if strings.HasPrefix(p, "/etc/kubernetes") {
+			t.Errorf("the failed join wrote %s", p)
+		}
+	}
+}
