@@ -32,13 +32,19 @@ const cpJoinNetwork = "10.84.0"
 // spaces, its --set lines joined by " \\\n\t".
 var printedCPJoin = regexp.MustCompile(`(?m)^  kubelark run join((?: \\\n\t--set \S+)+)`)
 
+// printedKubeadmCPJoin is the kubeadm form of that command ("or, with
+// kubeadm:").
+var printedKubeadmCPJoin = regexp.MustCompile(`kubeadm join (\S+) --token (\S+) \\\n\t--discovery-token-ca-cert-hash (\S+) \\\n\t--control-plane --certificate-key (\S+)`)
+
 // TestKubelarkControlPlaneJoin is issue 9's control-plane join end to
 // end: init on bcp1 with --control-plane-endpoint and upload_certs=true;
 // on bcp3 a wrong certificate key fails download-certs and writes no
 // certificate; bcp2 joins with the exact command init printed (plus the
 // node's own settings). Then etcd has two voting members and no learner,
 // bcp2's API server serves, Node bcp2 carries the control-plane label and
-// taint, and bcp2's admin.conf points at the endpoint.
+// taint, and bcp2's admin.conf points at the endpoint. Last, bcp3 joins
+// with kubeadm's command line with one word changed: etcd has three voting
+// members.
 func TestKubelarkControlPlaneJoin(t *testing.T) {
 	testStart := time.Now()
 	kubelark := buildKubelark(t)
@@ -190,6 +196,30 @@ func TestKubelarkControlPlaneJoin(t *testing.T) {
 			if _, err := cp2.ReadFile(gone); err == nil {
 				t.Errorf("%s exists after a control-plane join", gone)
 			}
+		}
+	})
+
+	// kubeadm's control-plane command line, "kubeadm" replaced by
+	// "kubelark", on bcp3 (the failed join above left nothing behind).
+	km := printedKubeadmCPJoin.FindStringSubmatch(out)
+	if km == nil {
+		t.Fatalf("init printed no `kubeadm join ... --control-plane --certificate-key ...` command:\n%s", out)
+	}
+	start = time.Now()
+	run(ctx, t, cp3, append([]string{kubelark, "join", km[1], "--token", km[2], "--discovery-token-ca-cert-hash", km[3],
+		"--control-plane", "--certificate-key", km[4]}, local(cp3)...)...)
+	t.Logf("kubelark join --control-plane (kubeadm's command line) took %s", time.Since(start).Round(time.Millisecond))
+	t.Run("ThreeVotingMembers", func(t *testing.T) {
+		members := etcdMembers(ctx, t, cp2)
+		names := map[string]bool{}
+		for _, mb := range members {
+			if mb.IsLearner {
+				t.Errorf("etcd member %s (%v) is still a learner", mb.Name, mb.PeerURLs)
+			}
+			names[mb.Name] = true
+		}
+		if len(members) != 3 || !names["bcp1"] || !names["bcp2"] || !names["bcp3"] {
+			t.Errorf("etcd members %+v; want bcp1, bcp2 and bcp3, all voting", members)
 		}
 	})
 	t.Logf("TestKubelarkControlPlaneJoin took %s", time.Since(testStart).Round(time.Second))
