@@ -288,7 +288,7 @@ func (c *etcdClient) list(env *runtime.Env) ([]host.EtcdMember, error) {
 	return ms, err
 }
 
-// unreachable is the hint for a cluster that does not answer.
+// unreachableHint is the hint for a cluster that does not answer.
 func unreachableHint(err error) string {
 	if host.EtcdErrorKind(err) == host.EtcdUnavailable {
 		return "; check that etcd runs and listens there, that a majority of its members is up, and that the CA and client certificate are etcd's"
@@ -516,16 +516,28 @@ func (c *etcdClient) addLearner(thread *starlark.Thread, b *starlark.Builtin, ar
 		}
 		added, all, err = c.e.MemberAddAsLearner(ctx, peer)
 		if host.EtcdErrorKind(err) == host.EtcdPeerURLExists {
-			// Added meanwhile (or by a call whose answer was lost):
-			// list again.
-			return fmt.Errorf("%w (unavailable: listing again)", err)
+			// Added meanwhile (another run, or a call of ours whose
+			// answer was lost): the member is there now.
+			ms, lerr := c.e.MemberList(ctx)
+			if lerr != nil {
+				return lerr
+			}
+			for _, m := range ms {
+				if firstPeer(m) == peer {
+					added, all, existed = m, ms, true
+					return nil
+				}
+			}
 		}
 		return err
 	})
 	if err != nil {
 		hint := unreachableHint(err)
-		if host.EtcdErrorKind(err) == host.EtcdTooManyLearners {
+		switch host.EtcdErrorKind(err) {
+		case host.EtcdTooManyLearners:
 			hint = "; another member is still a learner (a join in progress, or one that failed): let it finish, or remove it (etcdctl member remove ID), then run the join again"
+		case host.EtcdPeerURLExists:
+			hint = "; another member lists this URL among its peer URLs: give this node's own address, or remove that member (etcdctl member remove ID)"
 		}
 		return nil, fmt.Errorf("%s: adding %s as a learner through %s: %w%s", step, peer, c.where(), err, hint)
 	}
@@ -542,7 +554,8 @@ func (c *etcdClient) addLearner(thread *starlark.Thread, b *starlark.Builtin, ar
 	return Struct(map[string]starlark.Value{"member": memberValue(added), "members": membersValue(all)}), nil
 }
 
-// waitArgs unpacks (id, timeout, interval) for the waits.
+// waitStarted polls the member list until member id has a name: its etcd
+// started and joined (a learner added by add_learner has none until then).
 func (c *etcdClient) waitStarted(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	env, err := runtime.FromThread(thread)
 	if err != nil {

@@ -195,6 +195,32 @@ c.add_learner("`+peer3+`")
 	wantEtcdErr(t, err, "etcd member add", `peer_url="10.0.0.11:2380"`, "https://10.0.0.11:2380")
 }
 
+// TestEtcdAddLearnerRace: a member with the peer URL appears between the
+// list and the add (another run, a lost answer): it is returned; a peer URL
+// that is another member's second one is refused naming why.
+func TestEtcdAddLearnerRace(t *testing.T) {
+	h, cl, _ := newEtcdHost(t)
+	var raced uint64
+	cl.OnAdd = func(f *host.FakeEtcd) {
+		if raced == 0 {
+			raced = f.AddLearner(peer2)
+		}
+	}
+	g, p := mustRunStar(t, h, etcdClientSrc+`r = c.add_learner("`+peer2+`")`)
+	if got := attr(t, attr(t, g["r"], "member"), "id"); got != starlark.String(memberHex(raced)) {
+		t.Errorf("add_learner = %v, want the member added meanwhile %s", got, memberHex(raced))
+	}
+	if acts := findAction(p, "etcd_member_add"); len(acts) != 1 || acts[0].Result != "unchanged" {
+		t.Errorf("actions = %+v", acts)
+	}
+	cl.OnAdd = nil
+	h2, cl2, _ := newEtcdHost(t)
+	cl2.AddLearner("https://10.0.0.20:2380", peer3)
+	cl2.MaxLearners = 2
+	_, _, err := runStar(t, h2, etcdClientSrc+`c.add_learner("`+peer3+`")`)
+	wantEtcdErr(t, err, "etcd member add", "Peer URLs already exists", "another member lists this URL")
+}
+
 func TestEtcdWaitStartedAndPromote(t *testing.T) {
 	h, cl, _ := newEtcdHost(t)
 	lists := 0

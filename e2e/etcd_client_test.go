@@ -32,6 +32,7 @@ import (
 // kubeadm's check-etcd does.
 func TestEtcdClientAgainstRealEtcd(t *testing.T) {
 	binDir, _ := prepare(t)
+	lockEtcdPorts(t)
 	etcdBin := filepath.Join(binDir, "etcd")
 	kubelark := buildKubelark(t)
 	dir := t.TempDir()
@@ -97,12 +98,24 @@ print("DRY", r.member.id, len(r.members), c.dry_run)
 	out = runRecipe(t, kubelark, dir, "after-dry", client+`print("COUNT", len(c.members()))`)
 	wantLines(t, out, "COUNT 2")
 
+	// A dry run whose etcd does not answer says so at once, without
+	// retrying for the client timeout.
+	start := time.Now()
+	out, err := runRecipeStatus(t, kubelark, dir, "dry-dead", strings.Replace(client, c1, "https://127.0.0.1:23799", 1)+`c.members()`, "--dry-run")
+	if err == nil {
+		t.Fatalf("a dry run against a dead endpoint passed:\n%s", out)
+	}
+	wantLines(t, out, "etcd member list", "dry run: member list of etcd at https://127.0.0.1:23799 failed (reads go to the real cluster; none answered)")
+	if el := time.Since(start); el > 30*time.Second {
+		t.Errorf("the dry run took %s to give up, want about the 5s of one call", el)
+	}
+
 	// One of two members down: no quorum, as check-etcd reports it.
 	stopEtcd(t, "e2")
 	// (sync() needs a quorum too: its member list is linearizable, so the
 	// client names both members itself.)
 	both := strings.Replace(strings.Replace(client, `"60s"`, `"3s"`, 1), fmt.Sprintf("[%q]", c1), fmt.Sprintf("[%q, %q]", c1, c2), 1)
-	out, err := runRecipeStatus(t, kubelark, dir, "noquorum", both+`
+	out, err = runRecipeStatus(t, kubelark, dir, "noquorum", both+`
 print("QUORUM", c.has_quorum())
 c.check_quorum()
 `)
@@ -114,6 +127,21 @@ c.check_quorum()
 	if body := strings.Split(string(keyPEM), "\n")[1]; strings.Contains(out, body) {
 		t.Error("the client key is in the output")
 	}
+}
+
+// lockEtcdPorts holds a machine-wide lock on ports 23790-23799 for the
+// test: two e2e runs at once (two worktrees) must not start their etcds on
+// the same ports.
+func lockEtcdPorts(t *testing.T) {
+	t.Helper()
+	f, err := os.OpenFile("/tmp/kl-e2e-etcd-ports.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() })
 }
 
 // etcdProcs are the etcd processes of this test, by name.

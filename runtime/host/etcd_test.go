@@ -136,6 +136,23 @@ func TestDryRunEtcdSendsNoWrite(t *testing.T) {
 	}
 }
 
+func TestFakeDryRunEtcdSendsNoWrite(t *testing.T) {
+	f := NewFake()
+	f.FDryRun = true
+	f.FEtcd = NewFakeEtcd()
+	f.FEtcd.AddVoter("cp1", "https://a:2380", "https://a:2379")
+	e, err := f.Etcd([]string{"https://a:2379"}, testEtcdTLS(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.MemberAddAsLearner(context.Background(), "https://b:2380"); err != nil || !e.DryRun() {
+		t.Fatalf("add: %v (dry %v)", err, e.DryRun())
+	}
+	if len(f.FEtcd.Writes) != 0 {
+		t.Errorf("FDryRun fake sent %q", f.FEtcd.Writes)
+	}
+}
+
 func TestSandboxRootEtcdHasNothingBehind(t *testing.T) {
 	ctx := context.Background()
 	f := NewFake()

@@ -10,7 +10,8 @@ import (
 
 // Etcd returns a client of FEtcd (nil = a cluster with no members, made on
 // first use: every call is refused, like a live client of nothing). The TLS
-// material is checked as the live host checks it.
+// material is checked as the live host checks it. With FDryRun the client
+// is DryRun's overlay over FEtcd (one overlay per FakeEtcd).
 func (f *Fake) Etcd(endpoints []string, t EtcdTLS) (Etcd, error) {
 	if len(endpoints) == 0 {
 		return nil, fmt.Errorf("no etcd endpoints")
@@ -26,8 +27,18 @@ func (f *Fake) Etcd(endpoints []string, t EtcdTLS) (Etcd, error) {
 	f.mu.Unlock()
 	c.mu.Lock()
 	c.TLS = EtcdTLS{CA: slices.Clone(t.CA), Cert: slices.Clone(t.Cert), Key: slices.Clone(t.Key)}
+	if c.dry == nil {
+		c.dry = newEtcdOverlay()
+	}
+	ov := c.dry
 	c.mu.Unlock()
-	return &fakeEtcdClient{c: c, endpoints: slices.Clone(endpoints)}, nil
+	client := &fakeEtcdClient{c: c, endpoints: slices.Clone(endpoints)}
+	if f.FDryRun {
+		// A fake that claims to be a dry run behaves like DryRun's
+		// etcd: reads reach the cluster, member changes do not.
+		return &dryEtcd{base: client, ov: ov, endpoints: slices.Clone(endpoints)}, nil
+	}
+	return client, nil
 }
 
 // FakeEtcd is an in-memory etcd cluster with real etcd's membership rules:
@@ -45,6 +56,7 @@ type FakeEtcd struct {
 	mu      sync.Mutex
 	members []*fakeEtcdMember
 	nextID  uint64
+	dry     *etcdOverlay // the changes of FDryRun clients
 
 	// MaxLearners is etcd's --max-learners (1 by default).
 	MaxLearners int
@@ -57,6 +69,9 @@ type FakeEtcd struct {
 	// OnList, when set, is called (without the lock) before each
 	// MemberList is answered: a test starts a learner "meanwhile".
 	OnList func(*FakeEtcd)
+	// OnAdd, when set, is called (without the lock) before each
+	// MemberAddAsLearner is answered: a test adds a member "meanwhile".
+	OnAdd func(*FakeEtcd)
 }
 
 type fakeEtcdMember struct {
@@ -82,6 +97,16 @@ func (f *FakeEtcd) AddVoter(name, peerURL, clientURL string) uint64 {
 func (f *FakeEtcd) newID() uint64 {
 	id := f.nextID
 	f.nextID += 0x1111111111
+	return id
+}
+
+// AddLearner adds an unstarted learner with these peer URLs (the first
+// is the one kubeadm matches) and returns its ID, as another join would.
+func (f *FakeEtcd) AddLearner(peerURLs ...string) uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := f.newID()
+	f.members = append(f.members, &fakeEtcdMember{EtcdMember: EtcdMember{ID: id, PeerURLs: append([]string(nil), peerURLs...), IsLearner: true}})
 	return id
 }
 
@@ -214,6 +239,9 @@ func (e *fakeEtcdClient) MemberList(ctx context.Context) ([]EtcdMember, error) {
 func (e *fakeEtcdClient) MemberAddAsLearner(ctx context.Context, peerURL string) (EtcdMember, []EtcdMember, error) {
 	if err := ctx.Err(); err != nil {
 		return EtcdMember{}, nil, err
+	}
+	if e.c.OnAdd != nil {
+		e.c.OnAdd(e.c)
 	}
 	e.c.mu.Lock()
 	defer e.c.mu.Unlock()
