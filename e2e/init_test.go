@@ -239,7 +239,10 @@ done`
 // (Pod state, the etcd database): init does not write them.
 func kubeletOwned(p string) bool {
 	return strings.HasPrefix(p, "/var/lib/kubelet/pods/") || strings.HasPrefix(p, "/var/lib/kubelet/plugins") ||
-		strings.HasPrefix(p, "/var/lib/etcd/member/") || strings.HasSuffix(p, "_manager_state")
+		strings.HasPrefix(p, "/var/lib/etcd/member/") || strings.HasSuffix(p, "_manager_state") ||
+		// allocated_pods_state, actuated_pods_state: the running kubelet's own
+		// record of pod resources, written whenever it admits a Pod.
+		strings.HasSuffix(p, "_pods_state")
 }
 
 func diffFiles(t *testing.T, before, after map[string]string) {

@@ -2,18 +2,30 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	certutil "k8s.io/client-go/util/cert"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/kubelark/kubelark/e2e/internal/e2eutil"
 	"github.com/kubelark/kubelark/e2e/node"
@@ -21,8 +33,9 @@ import (
 
 // joinNetwork is TestKubelarkJoin's own test bridge, and its nodes have
 // their own names, so it can run beside the other tests of this package's
-// network (10.77.0: cp1, w1) and the parity suite's (10.78.0).
-const joinNetwork = "10.79.0"
+// network (10.77.0: cp1, w1), the parity suite's (10.78.0) and the bench's
+// (10.79.0).
+const joinNetwork = "10.80.0"
 
 // printedJoin is the worker join command `kubelark run init` prints:
 // "kubelark run join" and its --set lines joined by " \\\n\t".
@@ -66,15 +79,22 @@ func setValue(t *testing.T, args []string, name string) string {
 // node's own settings, as for kubeadm: its service command, CRI socket and
 // the cgroup v1 check ignored). The real kubelet TLS-bootstraps; the Node
 // registers under the kubelet's own certificate; a second join is refused
-// in preflight without a change. On a fresh jw2, a wrong token, a wrong
-// token secret and a wrong CA pin each fail in the step that found them
-// and write nothing.
+// in preflight without a change. Then, in parallel: kubeadm's command line
+// (jw3), kubeadm's JoinConfiguration (jw4), file discovery and its dry run
+// (jw5), and on a fresh jw2 one after another a dry run and every failure
+// the test network can produce (wrong token, token secret and CA pin,
+// cluster-info tampered by a proxy, expired token, unreachable host,
+// closed port, a Ready Node of the name), each failing in the step that
+// found it and writing nothing.
 func TestKubelarkJoin(t *testing.T) {
 	testStart := time.Now()
 	kubelark := buildKubelark(t)
 	nw := e2eutil.NewNetwork(t, joinNetwork)
 	cp := newNode(t, nw, "jcp1")
 	w := newWorker(t, nw, "jw1")
+	// Every node up front (the network hands out addresses one at a time):
+	// jw2 for the failures, jw3-jw5 for the other joins.
+	w2, w3, w4, w5 := newWorker(t, nw, "jw2"), newWorker(t, nw, "jw3"), newWorker(t, nw, "jw4"), newWorker(t, nw, "jw5")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 
@@ -136,106 +156,76 @@ func TestKubelarkJoin(t *testing.T) {
 		diffFiles(t, before, listNodeFiles(ctx, t, w, "/etc/kubernetes/kubelet.conf", "/var/lib/kubelet/config.yaml"))
 	})
 
-	// kubeadm's command line with one word changed joins too: the API
-	// server endpoint as the argument, kubeadm's flags.
-	t.Run("KubeadmCommandLine", func(t *testing.T) {
-		m := printedKubeadmJoin.FindStringSubmatch(out)
-		if m == nil {
-			t.Fatalf("init printed no kubeadm join command:\n%s", out)
-		}
-		w3 := newWorker(t, nw, "jw3")
-		start := time.Now()
-		run(ctx, t, w3, append([]string{kubelark, "join", m[1], "--token", m[2], "--discovery-token-ca-cert-hash", m[3]}, local(w3)...)...)
-		t.Logf("kubelark join (kubeadm's command line) took %s", time.Since(start).Round(time.Millisecond))
-		checkJoinedKubelet(ctx, t, cp, w3)
-		// The kubelet registers its Node a moment after its TLS bootstrap,
-		// which can end within a second here.
-		waitNodeRegistered(ctx, t, cs, w3.Name)
-	})
-
-	// kubeadm's own JoinConfiguration (TestKubeadmJoin's) works as --config.
-	t.Run("KubeadmConfig", func(t *testing.T) {
-		w4 := newWorker(t, nw, "jw4")
-		cfg := filepath.Join(w4.Dir, "kubeadm-join.yaml")
-		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(joinConfig, setValue(t, printed, "api_server_endpoint"), token, caHash, w4.Name, node.ContainerdSocket)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		run(ctx, t, w4, kubelark, "join", "--config", cfg, "--service-command", w4.ServiceCommand())
-		checkJoinedKubelet(ctx, t, cp, w4)
-	})
-
-	// Failures on a fresh node: each names its step and writes nothing.
-	w2 := newWorker(t, nw, "jw2")
-
-	// A dry run against the reachable cluster discovers for real (the CA
-	// pin is checked, the kubelet configuration read with the bootstrap
-	// token) and writes nothing.
-	t.Run("DryRunReadsCluster", func(t *testing.T) {
-		before := listNodeFiles(ctx, t, w2)
-		out := run(ctx, t, w2, append(append([]string{kubelark}, printed...), append(local(w2), "--dry-run")...)...)
-		for _, want := range []string{"matches a pinned hash", "Cluster-info verified", "nothing on this machine was changed"} {
-			if !strings.Contains(out, want) {
-				t.Errorf("the dry run does not say %q", want)
+	// The remaining joins are independent: each on its own node, in parallel.
+	m := printedKubeadmJoin.FindStringSubmatch(out)
+	endpoint := setValue(t, printed, "api_server_endpoint")
+	t.Run("Independent", func(t *testing.T) {
+		// kubeadm's command line with one word changed joins too: the API
+		// server endpoint as the argument, kubeadm's flags.
+		t.Run("KubeadmCommandLine", func(t *testing.T) {
+			t.Parallel()
+			if m == nil {
+				t.Fatalf("init printed no kubeadm join command:\n%s", out)
 			}
-		}
-		if strings.Contains(out, "placeholder") {
-			t.Errorf("the dry run planned with placeholders although the cluster answers")
-		}
-		diffFiles(t, before, listNodeFiles(ctx, t, w2))
-	})
-	wrongPin := "sha256:" + strings.Repeat("0", 64)
-	for _, tc := range []struct {
-		name  string
-		set   []string
-		wants []string
-	}{
-		{"WrongToken", []string{"token=zzzzzz.zzzzzzzzzzzzzzzz", "timeout_discovery=10s"},
-			[]string{"token discovery", `no signature for token id "zzzzzz"`, "may be wrong or expired", "token create"}},
-		{"WrongTokenSecret", []string{"token=" + tokenID + ".zzzzzzzzzzzzzzzz", "timeout_discovery=30s"},
-			[]string{"token discovery", "JWS signature", "does not verify"}},
-		{"WrongCAHash", []string{"ca_cert_hash=" + wrongPin},
-			[]string{"token discovery", "does not match any given ca_cert_hash", "found " + caHash, wrongPin}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			args := []string{kubelark, "run", "join", "--set", "api_server_endpoint=" + setValue(t, printed, "api_server_endpoint"),
-				"--set", "token=" + token, "--set", "ca_cert_hash=" + caHash}
-			for _, s := range tc.set {
-				name, _, _ := strings.Cut(s, "=")
-				replaced := false
-				for i := range args {
-					if strings.HasPrefix(args[i], name+"=") {
-						args[i], replaced = s, true
-					}
-				}
-				if !replaced {
-					args = append(args, "--set", s)
-				}
-			}
-			plan := filepath.Join(w2.Dir, tc.name+"-plan.json")
-			args = append(append(args, local(w2)...), "--plan", plan)
-			before := listNodeFiles(ctx, t, w2)
 			start := time.Now()
-			out, err := runStatus(ctx, t, w2, args...)
-			if err == nil {
-				t.Fatalf("join with %v succeeded; want a failure", tc.set)
-			}
-			t.Logf("%s failed after %s", tc.name, time.Since(start).Round(time.Millisecond))
-			for _, want := range tc.wants {
-				if !strings.Contains(out, want) {
-					t.Errorf("the error does not say %q:\n%s", want, out)
-				}
-			}
-			if strings.Contains(out, strings.SplitN(token, ".", 2)[1]) {
-				t.Errorf("the output shows the token secret")
-			}
-			for _, a := range readPlan(t, plan).Actions {
-				if strings.HasPrefix(a.Op, "file.") || strings.HasPrefix(a.Op, "dir.") || strings.HasPrefix(a.Op, "service.") {
-					t.Errorf("the failed join recorded %s %s (%s): nothing may be written before discovery succeeds", a.Op, a.Target, a.Result)
-				}
-			}
-			diffFiles(t, before, listNodeFiles(ctx, t, w2))
+			run(ctx, t, w3, append([]string{kubelark, "join", m[1], "--token", m[2], "--discovery-token-ca-cert-hash", m[3]}, local(w3)...)...)
+			t.Logf("kubelark join (kubeadm's command line) took %s", time.Since(start).Round(time.Millisecond))
+			checkJoinedKubelet(ctx, t, cp, w3)
+			// The kubelet registers its Node a moment after its TLS bootstrap,
+			// which can end within a second here.
+			waitNodeRegistered(ctx, t, cs, w3.Name)
 		})
-	}
+
+		// kubeadm's own JoinConfiguration (TestKubeadmJoin's) works as --config.
+		t.Run("KubeadmConfig", func(t *testing.T) {
+			t.Parallel()
+			cfg := filepath.Join(w4.Dir, "kubeadm-join.yaml")
+			if err := os.WriteFile(cfg, []byte(fmt.Sprintf(joinConfig, endpoint, token, caHash, w4.Name, node.ContainerdSocket)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			run(ctx, t, w4, kubelark, "join", "--config", cfg, "--service-command", w4.ServiceCommand())
+			checkJoinedKubelet(ctx, t, cp, w4)
+		})
+
+		// File discovery: a kubeconfig copied from cluster-info, the TLS
+		// bootstrap token given apart (kubeadm join --discovery-file
+		// --tls-bootstrap-token). Its dry run reads the cluster and writes
+		// nothing; the join then TLS-bootstraps as token discovery does.
+		// (HTTPS discovery is unit-tested only: it verifies with the
+		// node's system CA bundle, which is the host's and must not change.)
+		t.Run("FileDiscovery", func(t *testing.T) {
+			t.Parallel()
+			ci, err := cs.CoreV1().ConfigMaps("kube-public").Get(ctx, "cluster-info", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(w5.HostPath("/etc/kubernetes/discovery.conf"), []byte(ci.Data["kubeconfig"]), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{kubelark, "run", "join", "--set", "discovery_file=/etc/kubernetes/discovery.conf", "--set", "tls_bootstrap_token=" + token}, local(w5)...)
+			before := listNodeFiles(ctx, t, w5)
+			dry := run(ctx, t, w5, append(args, "--dry-run")...)
+			for _, want := range []string{"Validating discovery_file /etc/kubernetes/discovery.conf", "nothing on this machine was changed"} {
+				if !strings.Contains(dry, want) {
+					t.Errorf("the file-discovery dry run does not say %q", want)
+				}
+			}
+			if strings.Contains(dry, "placeholder") {
+				t.Errorf("the file-discovery dry run planned with placeholders although the cluster answers")
+			}
+			diffFiles(t, before, listNodeFiles(ctx, t, w5))
+			start := time.Now()
+			run(ctx, t, w5, args...)
+			t.Logf("kubelark join (file discovery) took %s", time.Since(start).Round(time.Millisecond))
+			checkJoinedKubelet(ctx, t, cp, w5)
+			waitNodeRegistered(ctx, t, cs, w5.Name)
+		})
+
+		t.Run("Failures", func(t *testing.T) {
+			t.Parallel()
+			joinFailures(ctx, t, failureEnv{kubelark: kubelark, cp: cp, w: w2, cs: cs, printed: printed, token: token, caHash: caHash, local: local(w2)})
+		})
+	})
 	t.Logf("TestKubelarkJoin: %s in all", time.Since(testStart).Round(time.Millisecond))
 }
 
@@ -306,4 +296,261 @@ func waitNodeRegistered(ctx context.Context, t *testing.T, cs kubernetes.Interfa
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// failureEnv is what joinFailures needs of TestKubelarkJoin.
+type failureEnv struct {
+	kubelark      string
+	cp, w         *node.Node
+	cs            kubernetes.Interface
+	printed       []string
+	token, caHash string
+	local         []string
+}
+
+// joinFailures runs, one after another on the fresh node e.w, a dry run
+// against the reachable cluster and every join failure the test network
+// can produce. Each must fail in the step that found it, say so, and
+// leave the node as it was: a failure in discovery (or in kubelet-start's
+// Node check) comes before any write.
+func joinFailures(ctx context.Context, t *testing.T, e failureEnv) {
+	w := e.w
+	endpoint := setValue(t, e.printed, "api_server_endpoint")
+	tokenID, tokenSecret, _ := strings.Cut(e.token, ".")
+
+	// A dry run against the reachable cluster discovers for real (the CA
+	// pin is checked, the kubelet configuration read with the bootstrap
+	// token) and writes nothing.
+	t.Run("DryRunReadsCluster", func(t *testing.T) {
+		before := listNodeFiles(ctx, t, w)
+		out := run(ctx, t, w, append(append([]string{e.kubelark}, e.printed...), append(e.local, "--dry-run")...)...)
+		for _, want := range []string{"matches a pinned hash", "Cluster-info verified", "nothing on this machine was changed"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the dry run does not say %q", want)
+			}
+		}
+		if strings.Contains(out, "placeholder") {
+			t.Errorf("the dry run planned with placeholders although the cluster answers")
+		}
+		diffFiles(t, before, listNodeFiles(ctx, t, w))
+	})
+
+	// The tampering proxy listens inside w's network namespace and forwards
+	// to the API server, altering the CA in cluster-info's kubeconfig.
+	proxyAddr := startTamperingProxy(ctx, t, w, e.cp)
+	expired := expiredToken(ctx, t, e.cs)
+	wrongPin := "sha256:" + strings.Repeat("0", 64)
+	quick := []string{"timeout_discovery=5s", "timeout_kubernetes_api_call=2s"}
+	for _, tc := range []struct {
+		name  string
+		set   []string
+		pre   func(t *testing.T)
+		wants []string
+	}{
+		{name: "WrongToken", set: []string{"token=zzzzzz.zzzzzzzzzzzzzzzz", "timeout_discovery=10s"},
+			wants: []string{"token discovery", `no signature for token id "zzzzzz"`, "may be wrong or expired", "token create"}},
+		{name: "WrongTokenSecret", set: []string{"token=" + tokenID + ".zzzzzzzzzzzzzzzz", "timeout_discovery=30s"},
+			wants: []string{"token discovery", "JWS signature", "does not verify"}},
+		{name: "WrongCAHash", set: []string{"ca_cert_hash=" + wrongPin},
+			wants: []string{"token discovery", "does not match any given ca_cert_hash", "found " + e.caHash, wrongPin}},
+		// The altered CA breaks the JWS (the signature covers the kubeconfig).
+		{name: "TamperedClusterInfo", set: []string{"api_server_endpoint=" + proxyAddr, "timeout_discovery=30s"},
+			wants: []string{"token discovery", "JWS signature", "altered cluster-info"}},
+		// An expired token: not signed by the bootstrapsigner, deleted by
+		// the tokencleaner, refused by the API server.
+		{name: "ExpiredToken", set: []string{"token=" + expired, "timeout_discovery=10s"},
+			wants: []string{"token discovery", `no signature for token id "` + strings.SplitN(expired, ".", 2)[0] + `"`, "refuses that token (401 Unauthorized)", "wrong or expired", "token create"}},
+		// Nothing at that address on the bridge, and a closed port.
+		{name: "UnreachableHost", set: append([]string{"api_server_endpoint=" + joinNetwork + ".250:6443"}, quick...),
+			wants: []string{"token discovery", "cannot reach the API server at https://" + joinNetwork + ".250:6443", "check"}},
+		{name: "ClosedPort", set: append([]string{"api_server_endpoint=" + e.cp.IP + ":6444"}, quick...),
+			wants: []string{"token discovery", "cannot reach the API server at https://" + e.cp.IP + ":6444", "connection refused"}},
+		// A Ready Node of the name: refused in kubelet-start before it writes.
+		{name: "ReadyNodeName", set: []string{"node_name=jready"}, pre: func(t *testing.T) { readyNodeObject(ctx, t, e.cs, "jready") },
+			wants: []string{"kubelet-start", `a Node with name "jready" and status "Ready" already exists`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{e.kubelark, "run", "join", "--set", "api_server_endpoint=" + endpoint,
+				"--set", "token=" + e.token, "--set", "ca_cert_hash=" + e.caHash}
+			for _, s := range tc.set {
+				name, _, _ := strings.Cut(s, "=")
+				replaced := false
+				for i := range args {
+					if strings.HasPrefix(args[i], name+"=") {
+						args[i], replaced = s, true
+					}
+				}
+				if !replaced {
+					args = append(args, "--set", s)
+				}
+			}
+			plan := filepath.Join(w.Dir, tc.name+"-plan.json")
+			args = append(append(args, e.local...), "--plan", plan)
+			before := listNodeFiles(ctx, t, w)
+			if tc.pre != nil {
+				tc.pre(t)
+			}
+			start := time.Now()
+			out, err := runStatus(ctx, t, w, args...)
+			if err == nil {
+				t.Fatalf("join with %v succeeded; want a failure", tc.set)
+			}
+			t.Logf("%s failed after %s", tc.name, time.Since(start).Round(time.Millisecond))
+			for _, want := range tc.wants {
+				if !strings.Contains(out, want) {
+					t.Errorf("the error does not say %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, tokenSecret) || strings.Contains(out, strings.SplitN(expired, ".", 2)[1]) {
+				t.Errorf("the output shows a token secret")
+			}
+			for _, a := range readPlan(t, plan).Actions {
+				if strings.HasPrefix(a.Op, "file.") || strings.HasPrefix(a.Op, "dir.") || strings.HasPrefix(a.Op, "service.") {
+					t.Errorf("the failed join recorded %s %s (%s): nothing may be written before the failing step", a.Op, a.Target, a.Result)
+				}
+			}
+			diffFiles(t, before, listNodeFiles(ctx, t, w))
+		})
+	}
+}
+
+// expiredToken creates a bootstrap token whose expiration is past, as
+// `kubelark token create --ttl` leaves one once its time is up, and
+// returns it.
+func expiredToken(ctx context.Context, t *testing.T, cs kubernetes.Interface) string {
+	t.Helper()
+	id, secret := "exp0d1", "x0123456789expdx"
+	_, err := cs.CoreV1().Secrets("kube-system").Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "bootstrap-token-" + id, Namespace: "kube-system"},
+		Type:       "bootstrap.kubernetes.io/token",
+		StringData: map[string]string{
+			"token-id": id, "token-secret": secret,
+			"expiration":                     time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
+			"usage-bootstrap-authentication": "true", "usage-bootstrap-signing": "true",
+			"auth-extra-groups": "system:bootstrappers:kubeadm:default-node-token",
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id + "." + secret
+}
+
+// readyNodeObject makes a Node name exist with Ready=True (no kubelet
+// behind it: the node lifecycle controller marks it Unknown after its
+// grace period, so this runs right before the join).
+func readyNodeObject(ctx context.Context, t *testing.T, cs kubernetes.Interface, name string) {
+	t.Helper()
+	if _, err := cs.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	// The node lifecycle controller updates a new Node too (taints): set
+	// the condition on the latest version.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		n, err := cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		now := metav1.Now()
+		n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+			Message: "set by TestKubelarkJoin", LastHeartbeatTime: now, LastTransitionTime: now}}
+		_, err = cs.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startTamperingProxy serves HTTPS at 127.0.0.1:16443 inside n's network
+// namespace (its own self-signed certificate: token discovery's first read
+// does not verify), forwarding each GET to the API server on cp and
+// replacing the CA in the answer of kube-public/cluster-info with another
+// one. It returns the address, for api_server_endpoint on n.
+func startTamperingProxy(ctx context.Context, t *testing.T, n, cp *node.Node) string {
+	t.Helper()
+	const addr = "127.0.0.1:16443"
+	ln, err := listenInNetns("/run/netns/"+n.NetNS, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, err := certutil.GenerateSelfSignedCertKey("tampering-proxy", []net.IP{net.ParseIP("127.0.0.1")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCA, _, err := certutil.GenerateSelfSignedCertKey("not-the-cluster-ca", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: cp.DialContext,
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // the test's own probe of its own cluster
+	caData := regexp.MustCompile(`certificate-authority-data: \S+`)
+	srv := &http.Server{TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}}, Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		resp, err := upstream.Get("https://" + cp.IP + ":6443" + r.URL.RequestURI())
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if r.URL.Path == "/api/v1/namespaces/kube-public/configmaps/cluster-info" && resp.StatusCode == http.StatusOK {
+			var cm map[string]any
+			if json.Unmarshal(body, &cm) == nil {
+				if data, ok := cm["data"].(map[string]any); ok {
+					if kc, ok := data["kubeconfig"].(string); ok {
+						data["kubeconfig"] = caData.ReplaceAllString(kc, "certificate-authority-data: "+base64.StdEncoding.EncodeToString(otherCA))
+					}
+				}
+				body, _ = json.Marshal(cm)
+			}
+		}
+		rw.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		rw.WriteHeader(resp.StatusCode)
+		_, _ = rw.Write(body)
+	})}
+	go func() { _ = srv.ServeTLS(ln, "", "") }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return addr
+}
+
+// listenInNetns opens a TCP listener inside the network namespace at
+// nsPath (a socket keeps the namespace it was created in), as
+// node.DialContext dials.
+func listenInNetns(nsPath, addr string) (net.Listener, error) {
+	target, err := os.Open(nsPath)
+	if err != nil {
+		return nil, err
+	}
+	defer target.Close()
+	type result struct {
+		ln  net.Listener
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{nil, err}
+			return
+		}
+		defer orig.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{nil, fmt.Errorf("setns %s: %w", nsPath, err)}
+			return
+		}
+		ln, err := net.Listen("tcp", addr)
+		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		ch <- result{ln, err}
+	}()
+	r := <-ch
+	return r.ln, r.err
 }

@@ -29,7 +29,7 @@ var contractNames = []string{
 	"jws_sign", "jws_verify", "encrypt_certs", "decrypt_certs", "parse_bootstrap_token", "parse_certificate_key", "read_kubeconfig", "component_config_hash",
 	"base64", "timestamp", "duration_string", "duration", "regex_match", "regex_replace",
 	// join's discovery and TLS bootstrap (builtins/discovery.go), remove_file
-	"cluster_info", "kubeconfig_decode", "kubeconfig_encode", "ca_cert_hashes", "wait_file", "remove_file",
+	"cluster_info", "https_get", "kubeconfig_decode", "kubeconfig_encode", "ca_cert_hashes", "wait_file", "remove_file",
 	// control-plane join's etcd (builtins/etcd.go)
 	"etcd_client",
 }
