@@ -39,7 +39,7 @@ const (
 func registerEtcd(r *runtime.Registry) {
 	r.Add(&runtime.Builtin{
 		Name:      "etcd_client",
-		Signature: `etcd_client(endpoints, ca, cert, key, timeout="2m0s")`,
+		Signature: `etcd_client(endpoints, ca, cert, key, timeout="2m0s", unread=False)`,
 		Doc: "Builds a client of the etcd cluster at endpoints, authenticated with a client certificate " +
 			"(kubeadm uses the API server's apiserver-etcd-client or etcd's healthcheck-client).\n" +
 			"Returns a value of type etcd_client with attributes endpoints (the current client URLs), identity " +
@@ -66,11 +66,12 @@ func registerEtcd(r *runtime.Registry) {
 			{Name: "cert", Type: "string", Doc: "client certificate: a path, or PEM text"},
 			{Name: "key", Type: "string or secret", Doc: "client key: a path (read as a secret), or the PEM as a secret (e.g. read_file(path)); never plain text"},
 			{Name: "timeout", Type: "duration", Doc: "how long a call retries an unreachable cluster, and how long promote waits for the learner to catch up (kubeadm's timeouts.etcdAPICall)"},
+			{Name: "unread", Type: "bool", Doc: "dry run only: there is no cluster to read (discovery gave placeholders); nothing is dialled and members() lists only this run's changes, so add_learner and promote are still planned"},
 		},
 		DryRun: "The client is built and reads (members, sync, status, quorum) go to the real cluster when it answers; a cluster that does " +
 			"not answer fails the read at once (no retries). add_learner and promote are not sent: they are recorded (etcd.member-add, " +
 			"etcd.member-promote, result recorded) and answered as if done (an added learner gets the placeholder id 00000000000d1a01, " +
-			"later members() lists it); the waits are recorded, not performed. Under --root there is no cluster behind: members() lists only this run's additions.",
+			"later members() lists it); the waits are recorded, not performed. Under --root, or with unread=True, there is no cluster behind: members() lists only this run's additions.",
 		Fn: etcdClientFn,
 	})
 }
@@ -149,8 +150,21 @@ func etcdClientFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	var endpointsV, keyV starlark.Value
 	var ca, cert string
 	timeoutS := "2m0s"
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "endpoints", &endpointsV, "ca", &ca, "cert", &cert, "key", &keyV, "timeout?", &timeoutS); err != nil {
+	unread := false
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "endpoints", &endpointsV, "ca", &ca, "cert", &cert, "key", &keyV, "timeout?", &timeoutS, "unread?", &unread); err != nil {
 		return nil, err
+	}
+	var unreadHost interface {
+		EtcdUnread([]string, host.EtcdTLS) (host.Etcd, error)
+	}
+	if unread {
+		h, ok := env.Host.(interface {
+			EtcdUnread([]string, host.EtcdTLS) (host.Etcd, error)
+		})
+		if !ok {
+			return nil, fmt.Errorf("%s: unread=True is for a dry run with no cluster to read; a real run must reach etcd: drop unread", b.Name())
+		}
+		unreadHost = h
 	}
 	endpoints, err := Strings(b.Name()+": endpoints", endpointsV)
 	if err != nil {
@@ -195,7 +209,13 @@ func etcdClientFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	if leaf, err := x509.ParseCertificate(pair.Certificate[0]); err == nil {
 		identity += " " + leaf.Subject.CommonName
 	}
-	e, err := env.Host.Etcd(endpoints, host.EtcdTLS{CA: caPEM, Cert: certPEM, Key: keyPEM})
+	t := host.EtcdTLS{CA: caPEM, Cert: certPEM, Key: keyPEM}
+	var e host.Etcd
+	if unreadHost != nil {
+		e, err = unreadHost.EtcdUnread(endpoints, t)
+	} else {
+		e, err = env.Host.Etcd(endpoints, t)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", b.Name(), strings.Join(endpoints, ","), err)
 	}

@@ -481,3 +481,40 @@ func TestEtcdDryRunUnreachable(t *testing.T) {
 		t.Errorf("dry run waited %s", el)
 	}
 }
+
+// TestEtcdUnread: a dry run with no cluster to read (placeholder
+// discovery) still plans the member add and promote, dialling nothing; a
+// real run refuses unread=True.
+func TestEtcdUnread(t *testing.T) {
+	h, _, _ := newEtcdHost(t)
+	h.FEtcd = host.NewFakeEtcd() // nobody listens: nothing may be dialled
+	d := host.NewDryRun(h)
+	env, thread, _ := newTestEnv(t, d)
+	src := strings.Replace(etcdClientSrc, `.key")`, `.key", unread = True)`, 1)
+	if src == etcdClientSrc {
+		t.Fatal("etcdClientSrc changed shape: update this test")
+	}
+	g, err := execTest(thread, src+`
+r = c.add_learner("`+peer2+`")
+members = c.members()
+c.wait_started(r.member.id)
+c.promote(r.member.id)
+c.wait_endpoints()
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := g["members"].(*starlark.List).Len(); n != 1 {
+		t.Errorf("an unread client lists %d members, want only this run's learner", n)
+	}
+	for _, b := range []string{"etcd_member_add", "etcd_member_promote"} {
+		if acts := findAction(env.Plan(), b); len(acts) != 1 || acts[0].Result != "recorded" {
+			t.Errorf("%s actions = %+v, want one recorded", b, acts)
+		}
+	}
+
+	live, _, _ := newEtcdHost(t)
+	_, thread, _ = newTestEnv(t, live)
+	_, err = execTest(thread, src)
+	wantEtcdErr(t, err, "unread=True is for a dry run")
+}

@@ -21,6 +21,18 @@ func (d *DryRun) Etcd(endpoints []string, t EtcdTLS) (Etcd, error) {
 	return &dryEtcd{base: base, ov: d.etcd, endpoints: endpoints}, nil
 }
 
+// EtcdUnread is a dry-run etcd client with no cluster behind it, for a dry
+// run whose discovery found no cluster (placeholders): nothing is dialled,
+// the member list holds only this run's changes, so the member add and
+// promote a real run would make are still planned.
+func (d *DryRun) EtcdUnread(endpoints []string, t EtcdTLS) (Etcd, error) {
+	if _, err := etcdTLSConfig(t); err != nil {
+		return nil, err
+	}
+	d.etcdOnce.Do(func() { d.etcd = newEtcdOverlay() })
+	return &dryEtcd{ov: d.etcd, endpoints: append([]string(nil), endpoints...)}, nil
+}
+
 // etcdOverlay holds the member changes a dry run would have made, shared by
 // every etcd client of the run.
 type etcdOverlay struct {
