@@ -91,7 +91,7 @@ func TestParityJoin(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				outs := runJoinBoth(ctx, t, nw, tools, cs, c, pair, secrets, dir)
+				outs := runJoinBoth(ctx, t, nw, tools, cp, cs, c, pair, secrets, dir)
 				var arts [2]Artifacts
 				for i, o := range outs {
 					a, err := CollectAll(o, JoinCollectors())
@@ -119,9 +119,10 @@ func TestParityJoin(t *testing.T) {
 }
 
 // runJoinBoth starts the pair's nodes, joins them (workers at the same
-// time; control-plane nodes one after the other, as etcd takes one
-// learner at a time), waits until each is joined and copies its roots.
-func runJoinBoth(ctx context.Context, t *testing.T, nw *node.Network, tools Tools, cs kubernetes.Interface, c *Config, pair [2]joinNode, s JoinSecrets, dir string) [2]*Output {
+// time; control-plane nodes one after the other, the first taken out of
+// etcd before the second joins, so both join a one-member etcd), waits
+// until each is joined and copies its roots.
+func runJoinBoth(ctx context.Context, t *testing.T, nw *node.Network, tools Tools, cp *node.Node, cs kubernetes.Interface, c *Config, pair [2]joinNode, s JoinSecrets, dir string) [2]*Output {
 	t.Helper()
 	var outs [2]*Output
 	var nodes [2]*node.Node
@@ -196,8 +197,13 @@ func runJoinBoth(ctx context.Context, t *testing.T, nw *node.Network, tools Tool
 		}
 		wg.Wait()
 	} else {
-		for i := range pair {
-			errs[i] = join(i)
+		// One after the other, and the first leaves etcd again before the
+		// second joins: both meet a one-member etcd.
+		if errs[0] = join(0); errs[0] == nil {
+			errs[0] = leaveEtcd(ctx, cp, nodes[0])
+		}
+		if errs[0] == nil {
+			errs[1] = join(1)
 		}
 	}
 	for i, err := range errs {

@@ -3,13 +3,19 @@ package parity
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -124,12 +130,14 @@ func RenderJoinConfig(src []byte, id NodeIdentity, criSocket string, s JoinSecre
 	return []byte(b.String()), nil
 }
 
-// kubeletRuntimeState are paths under /var/lib/kubelet that the kubelet
-// keeps for itself once it runs (Pod volumes under Pod UIDs, plugin and
-// device-plugin sockets, resource-manager checkpoints): neither join tool
-// writes them, so they are not copied. The kubelet's pki/ is kept: it is
-// the outcome of the TLS bootstrap the join set up.
-var kubeletRuntimeState = []string{
+// runtimeState are paths that the kubelet and etcd keep for themselves
+// once they run (Pod volumes under Pod UIDs, plugin and device-plugin
+// sockets, resource-manager checkpoints, the Pods' allocated and actuated
+// resources by Pod UID; etcd's member data): neither join
+// tool writes them, so they are not copied. The kubelet's pki/ is kept: it
+// is the outcome of the TLS bootstrap the join set up.
+var runtimeState = []string{
+	"var/lib/etcd/member",
 	"var/lib/kubelet/pods",
 	"var/lib/kubelet/plugins",
 	"var/lib/kubelet/plugins_registry",
@@ -138,13 +146,15 @@ var kubeletRuntimeState = []string{
 	"var/lib/kubelet/checkpoints",
 	"var/lib/kubelet/cpu_manager_state",
 	"var/lib/kubelet/memory_manager_state",
+	"var/lib/kubelet/allocated_pods_state",
+	"var/lib/kubelet/actuated_pods_state",
 }
 
 // copyRoots copies the roots of node n (as the node sees them) into
 // out.Root, owners and modes kept, the kubelet's runtime state left out.
 func copyRoots(ctx context.Context, n *node.Node, out *Output) error {
 	args := []string{"tar", "-C", "/", "-cf", "-"}
-	for _, x := range kubeletRuntimeState {
+	for _, x := range runtimeState {
 		args = append(args, "--exclude="+x)
 	}
 	for _, r := range Roots {
@@ -250,7 +260,9 @@ var (
 
 // NormalizeJoin replaces what differs by necessity between the two joined
 // nodes in every artifact id, field name and value: the node's name and
-// address (<node-name>, <node-ip>) and the kubelet's timestamps.
+// address (<node-name>, <node-ip>) and the kubelet's timestamps. etcd's
+// --initial-cluster is sorted: both tools list the members in the order
+// etcd's member list gives them, which is the order of their random IDs.
 func NormalizeJoin(a Artifacts, id NodeIdentity) Artifacts {
 	nameRE := regexp.MustCompile(`\b` + regexp.QuoteMeta(id.Name) + `\b`)
 	ipRE := regexp.MustCompile(`\b` + regexp.QuoteMeta(id.IP) + `\b`)
@@ -264,9 +276,124 @@ func NormalizeJoin(a Artifacts, id NodeIdentity) Artifacts {
 	for aid, r := range a {
 		nr := Record{}
 		for f, v := range r {
-			nr[rep(f)] = rep(v)
+			v = rep(v)
+			if strings.HasSuffix(f, ".command.--initial-cluster") {
+				v = sortedList(v)
+			}
+			nr[rep(f)] = v
 		}
 		out[rep(aid)] = nr
 	}
 	return out
+}
+
+// leaveEtcd takes a joined control-plane node n out of the cluster's etcd
+// again, so the next control-plane join meets the cluster the first one
+// met (one member: joinCP's) and both joins get the same inputs: the
+// member is removed through joinCP's etcd (its JSON gateway, with the API
+// server's etcd client certificate), then n's kubelet is stopped and its
+// containers killed (a removed member's etcd stops by itself).
+func leaveEtcd(ctx context.Context, cp, n *node.Node) error {
+	c, err := etcdHTTPClient(cp)
+	if err != nil {
+		return err
+	}
+	base := "https://" + cp.IP + ":2379"
+	var list struct {
+		Members []struct {
+			ID   string `json:"ID"`
+			Name string `json:"name"`
+		} `json:"members"`
+	}
+	if err := etcdPost(ctx, c, base+"/v3/cluster/member/list", "{}", &list); err != nil {
+		return err
+	}
+	id := ""
+	for _, m := range list.Members {
+		if m.Name == n.Name {
+			id = m.ID
+		}
+	}
+	if id == "" {
+		return fmt.Errorf("etcd of %s has no member %s: %+v", cp.Name, n.Name, list.Members)
+	}
+	// The gateway takes uint64 IDs as JSON strings.
+	if err := etcdPost(ctx, c, base+"/v3/cluster/member/remove", `{"ID":"`+id+`"}`, nil); err != nil {
+		return fmt.Errorf("remove etcd member %s (%s): %w", n.Name, id, err)
+	}
+	if out, err := n.Exec(ctx, n.ServiceScript(), "stop", "kubelet"); err != nil {
+		return fmt.Errorf("stop %s's kubelet: %w: %s", n.Name, err, out)
+	}
+	out, err := n.Exec(ctx, "ctr", "-n", "k8s.io", "-a", node.ContainerdSocket, "tasks", "ls", "-q")
+	if err != nil {
+		return fmt.Errorf("list %s's containers: %w: %s", n.Name, err, out)
+	}
+	for _, task := range strings.Fields(string(out)) {
+		n.Exec(ctx, "ctr", "-n", "k8s.io", "-a", node.ContainerdSocket, "tasks", "kill", "-a", "-s", "SIGKILL", task)
+	}
+	return nil
+}
+
+// etcdHTTPClient is an HTTPS client for cp's etcd with the API server's
+// etcd client certificate, dialling inside cp.
+func etcdHTTPClient(cp *node.Node) (*http.Client, error) {
+	read := func(p string) ([]byte, error) { return cp.ReadFile(p) }
+	crt, err := read("/etc/kubernetes/pki/apiserver-etcd-client.crt")
+	if err != nil {
+		return nil, err
+	}
+	key, err := read("/etc/kubernetes/pki/apiserver-etcd-client.key")
+	if err != nil {
+		return nil, err
+	}
+	ca, err := read("/etc/kubernetes/pki/etcd/ca.crt")
+	if err != nil {
+		return nil, err
+	}
+	pair, err := tls.X509KeyPair(crt, key)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("no certificate in %s's etcd/ca.crt", cp.Name)
+	}
+	return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
+		DialContext:     cp.DialContext,
+		TLSClientConfig: &tls.Config{Certificates: []tls.Certificate{pair}, RootCAs: pool},
+	}}, nil
+}
+
+func etcdPost(ctx context.Context, c *http.Client, url, body string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST %s: %s: %s", url, resp.Status, bytes.TrimSpace(b))
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(b, out)
+}
+
+// sortedList sorts the elements of a (JSON-quoted) comma-separated list.
+func sortedList(v string) string {
+	unq, err := strconv.Unquote(v)
+	if err != nil {
+		return v
+	}
+	parts := strings.Split(unq, ",")
+	sort.Strings(parts)
+	return strconv.Quote(strings.Join(parts, ","))
 }
