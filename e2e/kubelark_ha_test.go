@@ -26,7 +26,8 @@ import (
 	"github.com/kubelark/kubelark/e2e/node"
 )
 
-// haNetwork is TestKubelarkHA's own test bridge; its nodes (hlb, hcp1-3)
+// haNetwork is TestKubelarkHA's own test bridge; its nodes (hlb, hcp1-3,
+// hw1)
 // have their own names, so it runs beside the other e2e tests.
 const haNetwork = "10.82.0"
 
@@ -130,6 +131,60 @@ func kubeadmCPJoin() cpJoiner {
 	}}
 }
 
+// kubelarkCPJoin runs the control-plane join command `kubelark run init`
+// printed (kubelark's form: --set control_plane=true and the certificate
+// key), plus the node's own settings as for the worker joins (service
+// command, CRI socket, cgroup v1 check ignored; ImagePull too, as for
+// kubeadm: the add-on images are not built). The node's advertise address
+// is its default-route address, as kubeadm picks it.
+func kubelarkCPJoin(kubelark string) cpJoiner {
+	return cpJoiner{"kubelark", func(ctx context.Context, t *testing.T, n *node.Node, initOut string) {
+		printed := parsePrintedJoin(t, initOut)
+		if setValue(t, printed, "control_plane") != "true" || setValue(t, printed, "certificate_key") == "" {
+			t.Fatalf("the first join command init printed is not the control-plane one: %v", printed)
+		}
+		args := append(append([]string{kubelark}, printed...),
+			"--service-command", n.ServiceCommand(), "--cri-socket", "unix://"+node.ContainerdSocket,
+			"--ignore-preflight-errors", "SystemVerification,ImagePull")
+		run(ctx, t, n, args...)
+	}}
+}
+
+// haWorker is the worker that joins through the load balancer.
+const haWorker = "hw1"
+
+// printedWorkerJoin is the worker join command init printed (kubelark's
+// form: the one without control_plane), as arguments after "kubelark".
+func printedWorkerJoin(t *testing.T, out string) []string {
+	t.Helper()
+	for _, m := range printedJoin.FindAllStringSubmatch(out, -1) {
+		if strings.Contains(m[1], "control_plane=") {
+			continue
+		}
+		args := []string{"run", "join"}
+		for _, f := range strings.Fields(m[1]) {
+			if f != `\` {
+				args = append(args, f)
+			}
+		}
+		return args
+	}
+	t.Fatalf("init printed no worker `kubelark run join` command:\n%s", out)
+	return nil
+}
+
+// pauseOnly is the image list of a worker: the sandbox image.
+func pauseOnly(t *testing.T) []string {
+	_, imgs := prepare(t)
+	for _, i := range imgs {
+		if filepath.Base(i) == "pause.tar" {
+			return []string{i}
+		}
+	}
+	t.Fatalf("no pause.tar among the e2e images %v", imgs)
+	return nil
+}
+
 // haInitConfig is the e2e init configuration with the load balancer as
 // controlPlaneEndpoint.
 func haInitConfig(t *testing.T, n *node.Node) string {
@@ -154,7 +209,9 @@ func haInitConfig(t *testing.T, n *node.Node) string {
 // each is healthy; every API server is ready; an object written through
 // hcp3 reads back through hcp1 and through the load balancer; with hcp2's
 // kubelet and containers stopped, writes through the load balancer still
-// work; every node's kubeconfigs point where kubeadm's do.
+// work; every node's kubeconfigs point where kubeadm's do. A worker, hw1,
+// joins through the load balancer with the printed worker command and
+// keeps the load balancer as its kubelet's server.
 func TestKubelarkHA(t *testing.T) {
 	testStart := time.Now()
 	var tm haTimings
@@ -171,7 +228,8 @@ func TestKubelarkHA(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 
-	// All four nodes come up at once; hlb gets no images (it runs no Pods).
+	// All five nodes come up at once; hlb gets no images (it runs no Pods),
+	// the worker only the pause image.
 	start = time.Now()
 	nodes := make([]*node.Node, len(haCPs))
 	var lb *node.Node
@@ -189,13 +247,21 @@ func TestKubelarkHA(t *testing.T) {
 		defer wg.Done()
 		lb, errs[len(haCPs)] = e2eutil.StartNodeConfig(ctx, t, nw, node.Config{Name: "hlb", IP: haLBIP, Images: []string{}})
 	}()
+	var w *node.Node
+	var wErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w, wErr = e2eutil.StartNodeConfig(ctx, t, nw, node.Config{Name: haWorker, IP: haNetwork + ".21", Images: pauseOnly(t)})
+	}()
 	wg.Wait()
+	errs = append(errs, wErr)
 	for _, err := range errs {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	tm.add(t, "4 nodes up", start)
+	tm.add(t, "5 nodes up", start)
 
 	start = time.Now()
 	startHAProxy(ctx, t, lb)
@@ -225,7 +291,24 @@ func TestKubelarkHA(t *testing.T) {
 		t.Logf("%s join %s took %s", joiner.tool, n.Name, time.Since(start).Round(time.Millisecond))
 	}
 
+	// A worker joins through the load balancer with the worker command
+	// init printed (kubelark's worker join).
 	start = time.Now()
+	workerArgs := append(append([]string{kubelark}, printedWorkerJoin(t, initOut)...),
+		"--service-command", w.ServiceCommand(), "--cri-socket", "unix://"+node.ContainerdSocket,
+		"--ignore-preflight-errors", "SystemVerification")
+	run(ctx, t, w, workerArgs...)
+	waitNodeRegistered(ctx, t, lbCS, w.Name)
+	tm.add(t, "kubelark join worker "+w.Name, start)
+
+	start = time.Now()
+	t.Run("WorkerThroughLB", func(t *testing.T) {
+		checkJoinedKubelet(ctx, t, cp1, w)
+		// A worker's bootstrap-kubelet.conf takes the server from
+		// cluster-info, which is the controlPlaneEndpoint; the kubelet
+		// keeps it in kubelet.conf.
+		checkServer(t, w, "kubelet.conf", "https://"+haLB)
+	})
 	t.Run("EtcdMembers", func(t *testing.T) { checkEtcdMembers(ctx, t, nodes) })
 	t.Run("APIServersReady", func(t *testing.T) {
 		for _, n := range nodes {
@@ -468,24 +551,31 @@ func checkHAKubeconfigs(t *testing.T, n *node.Node, initNode bool) {
 		t.Errorf("%s: bootstrap-kubelet.conf is still present", n.Name)
 	}
 	for f, server := range want {
-		b, err := n.ReadFile("/etc/kubernetes/" + f)
-		if err != nil {
-			t.Errorf("%s: %v", n.Name, err)
-			continue
-		}
-		kc, err := clientcmd.Load(b)
-		if err != nil {
-			t.Errorf("%s: %s: %v", n.Name, f, err)
-			continue
-		}
-		ctxName := kc.Contexts[kc.CurrentContext]
-		if ctxName == nil || kc.Clusters[ctxName.Cluster] == nil {
-			t.Errorf("%s: %s has no current context with a cluster", n.Name, f)
-			continue
-		}
-		if got := kc.Clusters[ctxName.Cluster].Server; got != server {
-			t.Errorf("%s: %s server %s, want %s (kubeadm's)", n.Name, f, got, server)
-		}
+		checkServer(t, n, f, server)
+	}
+}
+
+// checkServer: the current context of /etc/kubernetes/<file> on n talks
+// to server.
+func checkServer(t *testing.T, n *node.Node, file, server string) {
+	t.Helper()
+	b, err := n.ReadFile("/etc/kubernetes/" + file)
+	if err != nil {
+		t.Errorf("%s: %v", n.Name, err)
+		return
+	}
+	kc, err := clientcmd.Load(b)
+	if err != nil {
+		t.Errorf("%s: %s: %v", n.Name, file, err)
+		return
+	}
+	cur := kc.Contexts[kc.CurrentContext]
+	if cur == nil || kc.Clusters[cur.Cluster] == nil {
+		t.Errorf("%s: %s has no current context with a cluster", n.Name, file)
+		return
+	}
+	if got := kc.Clusters[cur.Cluster].Server; got != server {
+		t.Errorf("%s: %s server %s, want %s (kubeadm's)", n.Name, file, got, server)
 	}
 }
 
