@@ -112,8 +112,9 @@ type cpJoiner struct {
 }
 
 // kubeadmCPJoin runs kubeadm's own `join --control-plane` with the command
-// line init printed (kubeadm form), plus the node's own settings. It proves
-// the harness and that a kubelark-made cluster takes kubeadm's joins.
+// line init printed (kubeadm form), plus the node's own settings. It proved
+// the harness before kubelark joined control planes (a kubelark-made
+// cluster takes kubeadm's joins); select it in TestKubelarkHA to compare.
 // ImagePull is ignored besides SystemVerification (cgroup v1): a
 // control-plane join's preflight pulls every image of the cluster, and the
 // kube-proxy and CoreDNS images are not built (there is no registry); the
@@ -139,13 +140,14 @@ func kubeadmCPJoin() cpJoiner {
 // is its default-route address, as kubeadm picks it.
 func kubelarkCPJoin(kubelark string) cpJoiner {
 	return cpJoiner{"kubelark", func(ctx context.Context, t *testing.T, n *node.Node, initOut string) {
-		printed := parsePrintedJoin(t, initOut)
-		if setValue(t, printed, "control_plane") != "true" || setValue(t, printed, "certificate_key") == "" {
-			t.Fatalf("the first join command init printed is not the control-plane one: %v", printed)
+		printed := printedKubelarkJoin(t, initOut, true)
+		if setValue(t, printed, "certificate_key") == "" {
+			t.Fatalf("the control-plane join command init printed has no certificate key: %v", printed)
 		}
 		args := append(append([]string{kubelark}, printed...),
 			"--service-command", n.ServiceCommand(), "--cri-socket", "unix://"+node.ContainerdSocket,
-			"--ignore-preflight-errors", "SystemVerification,ImagePull")
+			"--ignore-preflight-errors", "SystemVerification", "--ignore-preflight-errors", "ImagePull",
+			"--set", "image_pull_policy=Never")
 		run(ctx, t, n, args...)
 	}}
 }
@@ -153,12 +155,17 @@ func kubelarkCPJoin(kubelark string) cpJoiner {
 // haWorker is the worker that joins through the load balancer.
 const haWorker = "hw1"
 
-// printedWorkerJoin is the worker join command init printed (kubelark's
-// form: the one without control_plane), as arguments after "kubelark".
-func printedWorkerJoin(t *testing.T, out string) []string {
+// printedKubelarkJoins are the join commands in kubelark's form that init
+// prints ("kubelark run join" and its --set lines joined by " \\\n\t"),
+// indented or not.
+var printedKubelarkJoins = regexp.MustCompile(`(?m)^[ \t]*kubelark run join((?: \\\n\t--set \S+)+)`)
+
+// printedKubelarkJoin is the control-plane (or else the worker) join
+// command init printed in kubelark's form, as arguments after "kubelark".
+func printedKubelarkJoin(t *testing.T, out string, controlPlane bool) []string {
 	t.Helper()
-	for _, m := range printedJoin.FindAllStringSubmatch(out, -1) {
-		if strings.Contains(m[1], "control_plane=") {
+	for _, m := range printedKubelarkJoins.FindAllStringSubmatch(out, -1) {
+		if strings.Contains(m[1], "--set control_plane=true") != controlPlane {
 			continue
 		}
 		args := []string{"run", "join"}
@@ -169,7 +176,7 @@ func printedWorkerJoin(t *testing.T, out string) []string {
 		}
 		return args
 	}
-	t.Fatalf("init printed no worker `kubelark run join` command:\n%s", out)
+	t.Fatalf("init printed no `kubelark run join` command (control plane: %t):\n%s", controlPlane, out)
 	return nil
 }
 
@@ -218,9 +225,9 @@ func TestKubelarkHA(t *testing.T) {
 	defer func() {
 		t.Logf("TestKubelarkHA phase timings:\n\t%s\n\t%-28s %s", strings.Join(tm.steps, "\n\t"), "total", time.Since(testStart).Round(time.Millisecond))
 	}()
-	joiner := kubeadmCPJoin()
 	start := time.Now()
 	kubelark := buildKubelark(t)
+	joiner := kubelarkCPJoin(kubelark)
 	prepare(t)
 	tm.add(t, "build and prepare", start)
 
@@ -294,7 +301,7 @@ func TestKubelarkHA(t *testing.T) {
 	// A worker joins through the load balancer with the worker command
 	// init printed (kubelark's worker join).
 	start = time.Now()
-	workerArgs := append(append([]string{kubelark}, printedWorkerJoin(t, initOut)...),
+	workerArgs := append(append([]string{kubelark}, printedKubelarkJoin(t, initOut, false)...),
 		"--service-command", w.ServiceCommand(), "--cri-socket", "unix://"+node.ContainerdSocket,
 		"--ignore-preflight-errors", "SystemVerification")
 	run(ctx, t, w, workerArgs...)
@@ -421,9 +428,9 @@ func haClient(t *testing.T, cp1, via *node.Node, ip string) *kubernetes.Clientse
 	return mustClient(t, cfg)
 }
 
-// etcdMember is a member of etcd's member list as its JSON gateway
+// haEtcdMember is a member of etcd's member list as its JSON gateway
 // (/v3/cluster/member/list) answers.
-type etcdMember struct {
+type haEtcdMember struct {
 	ID         string   `json:"ID"`
 	Name       string   `json:"name"`
 	PeerURLs   []string `json:"peerURLs"`
@@ -431,10 +438,10 @@ type etcdMember struct {
 	IsLearner  bool     `json:"isLearner"`
 }
 
-// etcdClient is an HTTPS client for the etcd of node n, with the API
+// haEtcdClient is an HTTPS client for the etcd of node n, with the API
 // server's etcd client certificate and the etcd CA read from the node,
 // dialling inside n.
-func etcdClient(t *testing.T, n *node.Node) *http.Client {
+func haEtcdClient(t *testing.T, n *node.Node) *http.Client {
 	t.Helper()
 	read := func(p string) []byte {
 		b, err := n.ReadFile(p)
@@ -462,15 +469,15 @@ func etcdClient(t *testing.T, n *node.Node) *http.Client {
 // member answers /health with health "true".
 func checkEtcdMembers(ctx context.Context, t *testing.T, nodes []*node.Node) {
 	for _, n := range nodes {
-		c := etcdClient(t, n)
+		c := haEtcdClient(t, n)
 		var list struct {
-			Members []etcdMember `json:"members"`
+			Members []haEtcdMember `json:"members"`
 		}
-		if err := etcdCall(ctx, c, "POST", "https://"+n.IP+":2379/v3/cluster/member/list", &list); err != nil {
+		if err := haEtcdCall(ctx, c, "POST", "https://"+n.IP+":2379/v3/cluster/member/list", &list); err != nil {
 			t.Errorf("etcd member list from %s: %v", n.Name, err)
 			continue
 		}
-		byName := map[string]etcdMember{}
+		byName := map[string]haEtcdMember{}
 		for _, m := range list.Members {
 			byName[m.Name] = m
 		}
@@ -494,14 +501,14 @@ func checkEtcdMembers(ctx context.Context, t *testing.T, nodes []*node.Node) {
 			Health string `json:"health"`
 			Reason string `json:"reason"`
 		}
-		if err := etcdCall(ctx, c, "GET", "https://"+n.IP+":2379/health", &health); err != nil || health.Health != "true" {
+		if err := haEtcdCall(ctx, c, "GET", "https://"+n.IP+":2379/health", &health); err != nil || health.Health != "true" {
 			t.Errorf("etcd of %s /health: %+v %v", n.Name, health, err)
 		}
 	}
 }
 
-// etcdCall sends an empty JSON request and decodes the answer into out.
-func etcdCall(ctx context.Context, c *http.Client, method, url string, out any) error {
+// haEtcdCall sends an empty JSON request and decodes the answer into out.
+func haEtcdCall(ctx context.Context, c *http.Client, method, url string, out any) error {
 	var body io.Reader
 	if method == "POST" {
 		body = strings.NewReader("{}")
@@ -653,7 +660,7 @@ func checkNodeDown(ctx context.Context, t *testing.T, n *node.Node, lbClient fun
 		var health struct {
 			Health string `json:"health"`
 		}
-		if err := etcdCall(ctx, etcdClient(t, o), "GET", "https://"+o.IP+":2379/health", &health); err != nil || health.Health != "true" {
+		if err := haEtcdCall(ctx, haEtcdClient(t, o), "GET", "https://"+o.IP+":2379/health", &health); err != nil || health.Health != "true" {
 			t.Errorf("etcd of %s with %s down: /health %+v %v", o.Name, n.Name, health, err)
 		}
 	}
