@@ -119,9 +119,9 @@ func TestParityJoin(t *testing.T) {
 }
 
 // runJoinBoth starts the pair's nodes, joins them (workers at the same
-// time; control-plane nodes one after the other, the first taken out of
-// etcd before the second joins, so both join a one-member etcd), waits
-// until each is joined and copies its roots.
+// time; control-plane nodes one after the other, each taken out of etcd
+// again after its copy, so both join a one-member etcd), waits until each
+// is joined and copies its roots.
 func runJoinBoth(ctx context.Context, t *testing.T, nw *node.Network, tools Tools, cp *node.Node, cs kubernetes.Interface, c *Config, pair [2]joinNode, s JoinSecrets, dir string) [2]*Output {
 	t.Helper()
 	var outs [2]*Output
@@ -197,13 +197,17 @@ func runJoinBoth(ctx context.Context, t *testing.T, nw *node.Network, tools Tool
 		}
 		wg.Wait()
 	} else {
-		// One after the other, and the first leaves etcd again before the
-		// second joins: both meet a one-member etcd.
-		if errs[0] = join(0); errs[0] == nil {
-			errs[0] = leaveEtcd(ctx, cp, nodes[0])
-		}
-		if errs[0] == nil {
-			errs[1] = join(1)
+		// One after the other, and each leaves etcd again once its files
+		// are copied: both meet a one-member etcd, and pjcp's etcd keeps
+		// its quorum when the nodes are torn down (the configs after this
+		// one join the same cluster).
+		for i := range pair {
+			if errs[i] = join(i); errs[i] == nil {
+				errs[i] = leaveEtcd(ctx, cp, nodes[i])
+			}
+			if errs[i] != nil {
+				break
+			}
 		}
 	}
 	for i, err := range errs {
