@@ -19,10 +19,10 @@ type Tools struct {
 // run for a config so that it leaves its files in an Output, and which
 // collectors read them.
 //
-// Join slots in as two more workflows ("join-worker", "join-control-plane")
-// whose runners bring up a control plane first (e2e/node) and run
-// `kubeadm join phase ...` / `kubelark run join ...` against it; configs
-// with a JoinConfiguration select them (LoadConfigs).
+// Join is not a Workflow: a join needs a running cluster and real nodes,
+// so TestParityJoin (join_test.go, joinrun.go) runs the configs of
+// testdata/parity/join-configs ("join-worker", "join-control-plane" by
+// LoadConfigs) on nodes of its own and reads them with JoinCollectors.
 type Workflow struct {
 	Name       string
 	Kubeadm    func(ctx context.Context, t Tools, c *Config, out *Output) error

@@ -1,6 +1,6 @@
 // Package sysdeps installs the host programs the e2e nodes need (Debian's
-// containerd and runc, iproute2, util-linux), so a fresh CI machine can run
-// the suite. It is idempotent: nothing happens when every program is present.
+// containerd and runc, iproute2, util-linux, and haproxy as the HA test's
+// load balancer), so a fresh CI machine can run the suite. It is idempotent: nothing happens when every program is present.
 package sysdeps
 
 import (
@@ -22,6 +22,10 @@ var Programs = map[string]string{
 	"unshare":    "util-linux",
 	"setsid":     "util-linux",
 	"mount":      "mount",
+	// The load balancer in front of the HA test's control-plane nodes, as
+	// the Kubernetes HA guide sets one up; the tests run its binary inside
+	// a node's namespaces (the package's own service is not used).
+	"haproxy": "haproxy",
 }
 
 // Missing returns the Debian packages whose programs are not in PATH.
