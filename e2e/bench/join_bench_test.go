@@ -229,6 +229,9 @@ func BenchmarkJoin(b *testing.B) {
 
 	b.Run("worker", func(b *testing.B) {
 		for _, tool := range order {
+			// The machine is shared: the median beside the mean shows
+			// whether one slow round moved the mean.
+			extra[tool]["median-ms/op"] = []float64{medianWall(samples[tool])}
 			b.Run("tool="+tool, func(b *testing.B) { Report(b, samples[tool], extra[tool]) })
 		}
 	})
@@ -596,6 +599,22 @@ func pauseOnly(imgs []string) []string {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// medianWall is the median of the samples' wall times, in milliseconds.
+func medianWall(samples []Sample) float64 {
+	var v []float64
+	for _, s := range samples {
+		v = append(v, ms(s.Wall))
+	}
+	if len(v) == 0 {
+		return 0
+	}
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
 
 // unitName makes a phase path a benchmark unit word ("a/b" -> "a.b").
 func unitName(p string) string { return strings.ReplaceAll(p, "/", ".") }
