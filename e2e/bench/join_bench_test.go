@@ -103,6 +103,11 @@ type joinCluster struct {
 //     same JoinConfiguration (same token, CA pin, node name), the tools
 //     alternating round by round (-benchtime Nx rounds, default 3), a
 //     fresh node each time, the Node object deleted between rounds.
+//   - worker-new-token: the same, with a token made (`kubeadm token
+//     create` on bn1) right before the tool starts (the timer starts with
+//     the tool): the join has to wait for the controller-manager's bootstrap signer to
+//     sign cluster-info for it (kubeadm polls discovery every 5 s,
+//     kubelark every second).
 //   - concurrent/n=N: N (1, 5, 10) kubelark worker joins started at the
 //     same instant on N fresh nodes; ns/op is the time until all are
 //     registered and all tools exited; cpu, peak RSS and API requests are
@@ -132,6 +137,7 @@ func BenchmarkJoin(b *testing.B) {
 	// untimed warm-up join of each (the first kubelet start on the
 	// machine after the control plane's pays for cold caches).
 	order := []string{"kubelark", "kubeadm"}
+	scenarios := []string{"worker", "worker-new-token"}
 	for i, tool := range order {
 		nodes, err := startWorkers(b, nw, workerImgs, t.BinDir, []string{workerName(i)})
 		if err != nil {
@@ -144,37 +150,47 @@ func BenchmarkJoin(b *testing.B) {
 		}
 		fmt.Fprintf(os.Stderr, "[bench] warm-up %s join: %s\n", tool, batch.all.Round(time.Millisecond))
 	}
-	samples := map[string][]Sample{}
-	extra := map[string]map[string][]float64{"kubelark": {}, "kubeadm": {}}
+	samples := map[string]map[string][]Sample{}
+	extra := map[string]map[string]map[string][]float64{}
+	for _, sc := range scenarios {
+		samples[sc] = map[string][]Sample{}
+		extra[sc] = map[string]map[string][]float64{"kubelark": {}, "kubeadm": {}}
+	}
 	for r := range rounds() {
 		seq := slices.Clone(order)
 		if r%2 == 1 {
 			slices.Reverse(seq)
 		}
-		for i, tool := range seq {
-			nodes, err := startWorkers(b, nw, workerImgs, t.BinDir, []string{workerName(i)})
-			if err != nil {
-				b.Fatal(err)
+		for _, sc := range scenarios {
+			for i, tool := range seq {
+				nodes, err := startWorkers(b, nw, workerImgs, t.BinDir, []string{workerName(i)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var before func() (string, error)
+				if sc == "worker-new-token" {
+					before = func() (string, error) { return jc.newToken(ctx, t) }
+				}
+				batch, err := jc.joinWith(ctx, t, tool, nodes, jc.token, before)
+				jc.release(ctx, b, nodes)
+				if err != nil {
+					b.Fatalf("round %d, %s %s join: %v", r+1, sc, tool, err)
+				}
+				j := batch.joins[0]
+				s := j.tool
+				fmt.Fprintf(os.Stderr, "[bench] round %d %s %s join of %s: exit %s, registered %s, %d tool requests; server: %s%s\n",
+					r+1, sc, tool, nodes[0].Name, s.Wall.Round(time.Millisecond), j.registered.Round(time.Millisecond), s.Requests,
+					batch.serverLine(1), phaseLine(j.phases))
+				e := extra[sc][tool]
+				e["tool-exit-ms/op"] = append(e["tool-exit-ms/op"], ms(s.Wall))
+				e["registered-ms/op"] = append(e["registered-ms/op"], ms(j.registered))
+				batch.addServer(e, 1)
+				for p, v := range j.phases {
+					e["phase-"+unitName(p)+"-ms/op"] = append(e["phase-"+unitName(p)+"-ms/op"], v)
+				}
+				s.Wall = batch.all
+				samples[sc][tool] = append(samples[sc][tool], s)
 			}
-			batch, err := jc.join(ctx, t, tool, nodes)
-			jc.release(ctx, b, nodes)
-			if err != nil {
-				b.Fatalf("round %d, %s join: %v", r+1, tool, err)
-			}
-			j := batch.joins[0]
-			s := j.tool
-			fmt.Fprintf(os.Stderr, "[bench] round %d %s join of %s: exit %s, registered %s, %d tool requests; server: %s%s\n",
-				r+1, tool, nodes[0].Name, s.Wall.Round(time.Millisecond), j.registered.Round(time.Millisecond), s.Requests,
-				batch.serverLine(1), phaseLine(j.phases))
-			e := extra[tool]
-			e["tool-exit-ms/op"] = append(e["tool-exit-ms/op"], ms(s.Wall))
-			e["registered-ms/op"] = append(e["registered-ms/op"], ms(j.registered))
-			batch.addServer(e, 1)
-			for p, v := range j.phases {
-				e["phase-"+unitName(p)+"-ms/op"] = append(e["phase-"+unitName(p)+"-ms/op"], v)
-			}
-			s.Wall = batch.all
-			samples[tool] = append(samples[tool], s)
 		}
 	}
 
@@ -227,14 +243,16 @@ func BenchmarkJoin(b *testing.B) {
 			reqs/fn, batch.serverLine(fn))
 	}
 
-	b.Run("worker", func(b *testing.B) {
-		for _, tool := range order {
-			// The machine is shared: the median beside the mean shows
-			// whether one slow round moved the mean.
-			extra[tool]["median-ms/op"] = []float64{medianWall(samples[tool])}
-			b.Run("tool="+tool, func(b *testing.B) { Report(b, samples[tool], extra[tool]) })
-		}
-	})
+	for _, sc := range scenarios {
+		b.Run(sc, func(b *testing.B) {
+			for _, tool := range order {
+				// The machine is shared: the median beside the mean shows
+				// whether one slow round moved the mean.
+				extra[sc][tool]["median-ms/op"] = []float64{medianWall(samples[sc][tool])}
+				b.Run("tool="+tool, func(b *testing.B) { Report(b, samples[sc][tool], extra[sc][tool]) })
+			}
+		})
+	}
 	b.Run("concurrent", func(b *testing.B) {
 		for _, n := range sizes {
 			b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
@@ -352,16 +370,37 @@ func (r batchResult) serverLine(joins float64) string {
 // join runs tool's join on every node at once and waits for every tool to
 // exit and every Node to register.
 func (jc *joinCluster) join(ctx context.Context, t Tools, tool string, nodes []*testNode) (batchResult, error) {
+	return jc.joinWith(ctx, t, tool, nodes, jc.token, nil)
+}
+
+// newToken creates a bootstrap token on the control plane with `kubeadm
+// token create` (the same for both tools), for a join that must wait for
+// the controller-manager's bootstrap signer to sign cluster-info for it.
+func (jc *joinCluster) newToken(ctx context.Context, t Tools) (string, error) {
+	out, err := jc.cp.Command(ctx, t.Kubeadm, "token", "create", "--kubeconfig", "/etc/kubernetes/super-admin.conf").Output()
+	if err != nil {
+		return "", fmt.Errorf("kubeadm token create on %s: %w", jc.cp.Name, err)
+	}
+	tok := strings.TrimSpace(string(out))
+	if !bootstrapToken.MatchString(tok) {
+		return "", fmt.Errorf("kubeadm token create printed no token")
+	}
+	return tok, nil
+}
+
+var bootstrapToken = regexp.MustCompile(`^[a-z0-9]{6}\.[a-z0-9]{16}$`)
+
+// joinWith is join with the given token; when prepare is set, it runs
+// right before the tools start (after the first scrape, so its requests
+// count on the server side, but before the timer starts), and its result
+// is the token (a token made for this join).
+func (jc *joinCluster) joinWith(ctx context.Context, t Tools, tool string, nodes []*testNode, token string, prepare func() (string, error)) (batchResult, error) {
 	var res batchResult
 	cmds := make([][]string, len(nodes))
 	names := make([]string, len(nodes))
 	for i, n := range nodes {
 		names[i] = n.Name
 		cfg := filepath.Join(n.Dir, "join.yaml")
-		text := fmt.Sprintf(workerJoinConfig, jc.endpoint, jc.token, jc.caHash, n.Name, node.ContainerdSocket)
-		if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
-			return res, err
-		}
 		if tool == "kubelark" {
 			cmds[i] = []string{t.Kubelark, "join", "--config", cfg, "--service-command", n.ServiceCommand(), "-vv"}
 		} else {
@@ -383,6 +422,17 @@ func (jc *joinCluster) join(ctx context.Context, t Tools, tool string, nodes []*
 		return res, err
 	}
 	scraped := time.Now()
+	if prepare != nil {
+		if token, err = prepare(); err != nil {
+			return res, err
+		}
+	}
+	for _, n := range nodes {
+		text := fmt.Sprintf(workerJoinConfig, jc.endpoint, token, jc.caHash, n.Name, node.ContainerdSocket)
+		if err := os.WriteFile(filepath.Join(n.Dir, "join.yaml"), []byte(text), 0o600); err != nil {
+			return res, err
+		}
+	}
 	start := time.Now()
 	res.joins = make([]oneJoin, len(nodes))
 	errs := make([]error, len(nodes))

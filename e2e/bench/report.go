@@ -111,7 +111,8 @@ var Titles = map[string]string{
 	"APIPhases":                  "API phases wait-control-plane..show-join-command (same cluster)",
 	"InitToReady":                "init to ready control plane (fresh node each)",
 	"Join/worker":                "worker join to Node registered (same control plane, fresh node each)",
-	"Join/control-plane":         "control-plane join to its API server serving",
+	"Join/worker-new-token":      "worker join with a token made just before (waits for its JWS)",
+	"ControlPlaneJoin":           "control-plane join to its API server serving",
 }
 
 // FactKeys are the configuration lines the report repeats (go test's and
