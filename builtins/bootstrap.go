@@ -59,12 +59,16 @@ func registerBootstrap(r *runtime.Registry) {
 	})
 	r.Add(&runtime.Builtin{
 		Name:      "decrypt_certs",
-		Signature: "decrypt_certs(key, data)",
+		Signature: "decrypt_certs(key, data, wrong_key_ok=False)",
 		Doc: "Reverses encrypt_certs: data is the kubeadm-certs Secret's data (name -> base64). Returns name -> content; empty values are skipped; " +
-			"any value that does not decrypt fails the whole call (no partial result), naming the key. The values are secrets (write them with write_file).",
+			"any value that does not decrypt fails the whole call (no partial result), naming the key. A private key (a *.key name or PEM private key) " +
+			"comes back as a secret, a certificate or public key as a string, so write_file can give each its mode (0600, 0644).\n" +
+			"With wrong_key_ok, a value that does not open with the key (a wrong key, or a Secret re-uploaded with another one) returns None " +
+			"instead of failing, so the recipe can say which command gives the current key; malformed data still fails.",
 		Args: []runtime.Arg{
 			{Name: "key", Type: "string", Doc: "certificate key: 64 hex characters"},
 			{Name: "data", Type: "dict", Doc: "name -> base64 ciphertext"},
+			{Name: "wrong_key_ok", Type: "bool", Doc: "return None (nothing decrypted) when the key does not open a value"},
 		},
 		DryRun: "Pure computation, same in every mode.",
 		Fn:     decryptCertsFn,
@@ -219,7 +223,8 @@ func decryptCertsFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	}
 	var keyV starlark.Value
 	var data *starlark.Dict
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "key", &keyV, "data", &data); err != nil {
+	var wrongKeyOK bool
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "key", &keyV, "data", &data, "wrong_key_ok?", &wrongKeyOK); err != nil {
 		return nil, err
 	}
 	keyHex, err := secretOrString(env, b.Name(), "key", keyV)
@@ -248,12 +253,20 @@ func decryptCertsFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 			return nil, fmt.Errorf("%s: data[%q] is too short to be an encrypted certificate", b.Name(), k)
 		}
 		plain, err := aead.Open(nil, raw[:ns], raw[ns:], nil)
+		if err != nil && wrongKeyOK {
+			return starlark.None, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: data[%q] does not decrypt with this key; is the certificate key right, and was kubeadm-certs uploaded with it (it expires with its 2h token)?", b.Name(), k)
 		}
-		// The certificates' keys are secret, and so is every value: the
-		// whole point of the Secret is that they were encrypted.
-		if err := out.SetKey(starlark.String(k), env.NewRegisteredSecret(string(plain))); err != nil {
+		// The private keys are what the encryption protects: secrets. The
+		// certificates and public keys are public (written 0644, read back
+		// as strings), so they come back as strings.
+		var v starlark.Value = starlark.String(plain)
+		if IsSecretFile(k, plain) {
+			v = env.NewRegisteredSecret(string(plain))
+		}
+		if err := out.SetKey(starlark.String(k), v); err != nil {
 			return nil, err
 		}
 	}

@@ -61,12 +61,29 @@ same = sorted(dec.keys()) == sorted([k for k, v in files.items() if v])
 	if g["same"] != starlark.True {
 		t.Errorf("round trip: %v", g["dec"])
 	}
-	// decrypt_certs returns secrets holding the original bytes.
+	// decrypt_certs returns the original bytes: a private key as a
+	// secret, a certificate as a string.
 	for _, it := range g["dec"].(*starlark.Dict).Items() {
 		want, _, _ := g["files"].(*starlark.Dict).Get(it[0])
-		if s, ok := it[1].(*runtime.Secret); !ok || s.Reveal() != string(want.(starlark.String)) {
-			t.Errorf("dec[%s] = %v (%s), want a secret of the original content", it[0], it[1], it[1].Type())
+		if it[0] == starlark.String("ca.key") {
+			if s, ok := it[1].(*runtime.Secret); !ok || s.Reveal() != string(want.(starlark.String)) {
+				t.Errorf("dec[%s] = %v (%s), want a secret of the original content", it[0], it[1], it[1].Type())
+			}
+		} else if it[1] != want {
+			t.Errorf("dec[%s] = %v (%s), want the original content as a string", it[0], it[1], it[1].Type())
 		}
+	}
+	// wrong_key_ok: a key that opens nothing gives None, and nothing else.
+	w := a.mustExec(t, `
+enc = encrypt_certs("`+certKey+`", {"ca.crt": "x"})
+wrong = decrypt_certs("`+strings.Repeat("ab", 32)+`", enc, wrong_key_ok = True)
+right = decrypt_certs("`+certKey+`", enc, wrong_key_ok = True)
+`)
+	if w["wrong"] != starlark.None {
+		t.Errorf("wrong key with wrong_key_ok = %v, want None", w["wrong"])
+	}
+	if d, ok := w["right"].(*starlark.Dict); !ok || d.Len() != 1 {
+		t.Errorf("right key with wrong_key_ok = %v, want the decrypted dict", w["right"])
 	}
 	enc := g["enc"].(*starlark.Dict)
 	v, _, _ := enc.Get(starlark.String("ca.key"))

@@ -56,6 +56,7 @@ timeouts:
   discovery: 1m0s
   tlsBootstrap: 2m0s
   controlPlaneComponentHealthCheck: 1m0s
+  upgradeManifests: 5m0s
 ---
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
@@ -67,6 +68,7 @@ kind: ClusterConfiguration
 		"node_name":    "worker-1", "cri_socket": "unix:///run/containerd/containerd.sock",
 		"ignore_preflight_errors": []any{"SystemVerification"}, "image_pull_policy": "Never", "taints": []any{},
 		"skip_phases": []any{"kubelet-wait-bootstrap"}, "timeout_discovery": "1m0s", "timeout_tls_bootstrap": "2m0s",
+		"timeout_control_plane_component_health_check": "1m0s",
 	}
 	if diff := cmp.Diff(normalize(t, want), normalize(t, res.Params)); diff != "" {
 		t.Errorf("params (-want +got):\n%s", diff)
@@ -75,7 +77,7 @@ kind: ClusterConfiguration
 		t.Errorf("source %q", res.Sources["api_server_endpoint"])
 	}
 	warnings := strings.Join(res.Warnings, "\n")
-	for _, w := range []string{"controlPlaneComponentHealthCheck: has no effect on join", "ClusterConfiguration ignored"} {
+	for _, w := range []string{"upgradeManifests: has no effect on join", "ClusterConfiguration ignored"} {
 		if !strings.Contains(warnings, w) {
 			t.Errorf("warnings lack %q:\n%s", w, warnings)
 		}

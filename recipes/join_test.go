@@ -185,9 +185,11 @@ func TestJoinFailures(t *testing.T) {
 			set:   func(h string) []string { return joinSet(h) },
 			wants: func(string) []string { return []string{`a Node with name "node2" and status "Ready" already exists`} },
 			setup: func(cp *host.Fake) { readyNode(t, cp.Clients(), "node2") }},
-		{name: "ControlPlane", sign: true,
-			set:   func(h string) []string { return joinSet(h, "control_plane=true") },
-			wants: func(string) []string { return []string{"not yet implemented in this recipe"} }},
+		{name: "ControlPlaneWithoutEndpoint", sign: true,
+			set: func(h string) []string { return joinSet(h, "control_plane=true") },
+			wants: func(string) []string {
+				return []string{"preflight: this cluster has no controlPlaneEndpoint", "--control-plane-endpoint"}
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cp, hash := initCluster(t, tc.sign)

@@ -30,6 +30,8 @@ var contractNames = []string{
 	"base64", "timestamp", "duration_string", "duration", "regex_match", "regex_replace",
 	// join's discovery and TLS bootstrap (builtins/discovery.go), remove_file
 	"cluster_info", "kubeconfig_decode", "kubeconfig_encode", "ca_cert_hashes", "wait_file", "remove_file",
+	// control-plane join's etcd (builtins/etcd.go)
+	"etcd_client",
 }
 
 // placeholders are modules that predate the namespace convention (the

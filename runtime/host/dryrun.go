@@ -34,6 +34,9 @@ type DryRun struct {
 	mu      sync.Mutex
 	overlay map[string]*memEntry // cleaned path -> entry; nil = tombstone
 	skew    time.Duration        // virtual time slept
+
+	etcdOnce sync.Once    // makes etcd on the first Etcd call
+	etcd     *etcdOverlay // the run's etcd member changes (dryrun_etcd.go)
 }
 
 var _ Host = (*DryRun)(nil)

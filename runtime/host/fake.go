@@ -40,7 +40,10 @@ type Fake struct {
 	// httptest server sets host.NewLive(host.LiveOptions{}).HTTPGet.
 	FHTTP func(ctx context.Context, url string, tlsCfg *tls.Config) (HTTPResponse, error)
 	// FCRI answers CRI(path); nil = no runtime (connection refused).
-	FCRI    CRI
+	FCRI CRI
+	// FEtcd is the etcd cluster Etcd() reaches (fake_etcd.go); nil = one
+	// with no members (every call refused), made on first use.
+	FEtcd   *FakeEtcd
 	FDryRun bool
 	// FLive makes the fake claim to be the running system, so builtins
 	// perform service actions and probes instead of recording them.

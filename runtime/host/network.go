@@ -18,7 +18,7 @@ import (
 //     through; PullImage is refused.
 //   - Sandbox: passes through; under --root (not the running system) API
 //     clients are a dry-run overlay with nothing behind it.
-//   - Fake: what the test put in FClients, FHTTP and FCRI.
+//   - Fake: what the test put in FClients, FHTTP, FCRI and FEtcd.
 type Network interface {
 	// Clients is the run's API client factory. It is the same value for
 	// every call, so one run shares one dry-run overlay.
@@ -30,6 +30,11 @@ type Network interface {
 	// CRI connects to the container runtime listening on the unix socket
 	// at path. The caller closes it.
 	CRI(path string) (CRI, error)
+	// Etcd is a client of the etcd cluster at endpoints (https client
+	// URLs) with this TLS material (see Etcd for what each host does).
+	// It does not wait for a connection: the first call that cannot reach
+	// a member fails within its ctx. The caller closes it.
+	Etcd(endpoints []string, tls EtcdTLS) (Etcd, error)
 }
 
 // HTTPResponse is the answer to a probe.

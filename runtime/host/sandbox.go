@@ -82,6 +82,8 @@ type Sandbox struct {
 	root  string
 	// relocated is the API factory under --root (see Clients).
 	relocated cluster.Factory
+	// relocatedEtcd is the etcd overlay under --root (sandbox_etcd.go).
+	relocatedEtcd *etcdOverlay
 }
 
 var _ Host = (*Sandbox)(nil)
@@ -104,6 +106,7 @@ func NewSandbox(base Host, opts SandboxOptions) (*Sandbox, error) {
 		if r != "/" {
 			s.root = r
 			s.relocated = cluster.NewDryRun(nil)
+			s.relocatedEtcd = newEtcdOverlay()
 		}
 	}
 	for _, r := range roots {
