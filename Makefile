@@ -54,22 +54,26 @@ lint: vet
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -l: these files need gofmt -w:"; echo "$$out"; exit 1; fi
 
 ## bench: kubelark vs kubeadm v1.36.3 side by side (needs root: private mount
-## namespaces and test nodes bn1/bn2 on 10.79.0.0/24; about 10 minutes), after
-## the root module's micro-benchmarks; prints the ratio table. It reports and
-## never fails on a timing; not part of `make test`. The raw output is kept in
-## $(BENCH_OUT) for benchstat (`benchstat -col /tool bin/bench.txt`, or two
-## runs' files to compare commits). BENCH_TIME=Nx sets the repetitions (also
-## the API-phase rounds), BENCH_NODES the fresh nodes per tool of the
-## init-to-ready benchmark, BENCH_RUN selects e2e benchmarks by regexp.
-BENCH_TIME  ?= 5x
-BENCH_NODES ?= 2
-BENCH_RUN   ?= .
-BENCH_OUT   ?= bin/bench.txt
+## namespaces and test nodes bn1..bn14 on 10.79.0.0/24; about 20 minutes),
+## after the root module's micro-benchmarks; prints the ratio table. It
+## reports and never fails on a timing; not part of `make test`. The raw
+## output is kept in $(BENCH_OUT) for benchstat (`benchstat -col /tool
+## bin/bench.txt`, or two runs' files to compare commits). BENCH_TIME=Nx sets
+## the repetitions (also the API-phase and worker-join rounds), BENCH_NODES
+## the fresh nodes per tool of the init-to-ready benchmark, BENCH_CONCURRENT
+## the batch sizes of the concurrent joins, BENCH_CP_ROUNDS the control-plane
+## join rounds, BENCH_RUN selects e2e benchmarks by regexp (e.g. BENCH_RUN=Join).
+BENCH_TIME       ?= 5x
+BENCH_NODES      ?= 2
+BENCH_CONCURRENT ?= 1,5,10
+BENCH_CP_ROUNDS  ?= 1
+BENCH_RUN        ?= .
+BENCH_OUT        ?= bin/bench.txt
 
 bench: e2e-binaries
 	@mkdir -p $(dir $(BENCH_OUT))
 	$(GO) test -run '^$$' -bench . -benchmem ./... 2>&1 | tee $(BENCH_OUT)
-	cd $(E2E_DIR) && KUBELARK_BENCH_NODES=$(BENCH_NODES) $(GO) test -run '^$$' -bench '$(BENCH_RUN)' -benchtime $(BENCH_TIME) -timeout $(E2E_TIMEOUT) ./bench/ 2>&1 | tee -a $(abspath $(BENCH_OUT))
+	cd $(E2E_DIR) && KUBELARK_BENCH_NODES=$(BENCH_NODES) KUBELARK_BENCH_CONCURRENT=$(BENCH_CONCURRENT) KUBELARK_BENCH_CP_ROUNDS=$(BENCH_CP_ROUNDS) $(GO) test -run '^$$' -bench '$(BENCH_RUN)' -benchtime $(BENCH_TIME) -timeout $(E2E_TIMEOUT) ./bench/ 2>&1 | tee -a $(abspath $(BENCH_OUT))
 	cd $(E2E_DIR) && $(GO) run ./cmd/bench-report $(abspath $(BENCH_OUT))
 
 # golden regenerates the golden dry-run plans in testdata/golden after an

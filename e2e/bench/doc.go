@@ -21,4 +21,10 @@
 // resident set of the process tree (getrusage of the waited-for child),
 // API-requests/op = HTTP requests to the API server (kubeadm: client-go
 // "Response" lines at --v=6; kubelark: "[summary] N API requests" at -v).
+//
+// BenchmarkJoin joins workers to one control plane made by `kubelark run
+// init` (kubelark join vs kubeadm join with the same JoinConfiguration,
+// then 1, 5 and 10 concurrent kubelark joins) and adds server-side
+// request counts from the API server's /metrics (apimetrics.go), which
+// also see what the joining kubelet and the controllers do.
 package bench

@@ -110,6 +110,9 @@ var Titles = map[string]string{
 	"LocalPhases/alg=ECDSA-P256": "local phases certs..kubelet-start, ECDSA-P256",
 	"APIPhases":                  "API phases wait-control-plane..show-join-command (same cluster)",
 	"InitToReady":                "init to ready control plane (fresh node each)",
+	"Join/worker":                "worker join to Node registered (same control plane, fresh node each)",
+	"Join/worker-new-token":      "worker join with a token made just before (waits for its JWS)",
+	"ControlPlaneJoin":           "control-plane join to its API server serving",
 }
 
 // FactKeys are the configuration lines the report repeats (go test's and

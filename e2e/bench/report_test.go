@@ -16,6 +16,9 @@ BenchmarkDryRunInit/tool=kubelark-2         	       3	 550000000 ns/op	      800
 BenchmarkAPIPhases/tool=kubelark-2    	3	 2000000000 ns/op	 100 cpu-ms/op	 40 peak-RSS-MiB	 45 API-requests/op
 BenchmarkAPIPhases/tool=kubeadm-2     	3	 1000000000 ns/op	 100 cpu-ms/op	 50 peak-RSS-MiB	 90 API-requests/op
 BenchmarkInitToReady/tool=kubelark-2  	1	 20000000000 ns/op	 1 cpu-ms/op	 40 peak-RSS-MiB	 12000 readyz-ms/op
+BenchmarkJoin/worker/tool=kubelark-2  	1	 2000000000 ns/op	 5 API-requests/op	 20 apiserver-req/op	 150 cpu-ms/op	 54 peak-RSS-MiB	 1500 phase-kubelet-wait-bootstrap-ms/op
+BenchmarkJoin/worker/tool=kubeadm-2   	1	 2500000000 ns/op	 6 API-requests/op	 30 apiserver-req/op	 270 cpu-ms/op	 55 peak-RSS-MiB
+BenchmarkJoin/concurrent/n=5/tool=kubelark-2  	1	 9000000000 ns/op	 5 API-requests/op	 1800 per-join-ms/op
 pkg: github.com/kubelark/kubelark/builtins
 BenchmarkGenCert-2   	      10	 105000000 ns/op	   12345 B/op	     100 allocs/op
 load-end: 2.00 1.00 0.50 (1/5/15 min)
@@ -26,14 +29,14 @@ func TestParseAndRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Results) != 6 {
-		t.Fatalf("want 6 results (repeated lines merged), got %d", len(out.Results))
+	if len(out.Results) != 9 {
+		t.Fatalf("want 9 results (repeated lines merged), got %d", len(out.Results))
 	}
 	dr := out.Results[0]
 	if dr.Name != "DryRunInit/tool=kubelark" || dr.Metrics["ns/op"] != 500000000 {
 		t.Errorf("repeated lines must average: %+v", dr)
 	}
-	if g := out.Results[5]; g.Pkg != "github.com/kubelark/kubelark/builtins" || g.Metrics["allocs/op"] != 100 {
+	if g := out.Results[8]; g.Pkg != "github.com/kubelark/kubelark/builtins" || g.Metrics["allocs/op"] != 100 {
 		t.Errorf("micro-benchmark: %+v", g)
 	}
 	var b strings.Builder
@@ -45,6 +48,10 @@ func TestParseAndRender(t *testing.T) {
 		"dry-run init (init --dry-run, all phases): kubelark 0.50 s (RSS 30 MiB), kubeadm 0.90 s (RSS 60 MiB), ratio 0.56",
 		"API phases wait-control-plane..show-join-command (same cluster): kubelark 2.00 s (RSS 40 MiB), kubeadm 1.00 s (RSS 50 MiB), ratio 2.00",
 		"readyz 12.00 s",
+		"worker join to Node registered (same control plane, fresh node each): kubelark 2.00 s (RSS 54 MiB), kubeadm 2.50 s (RSS 55 MiB), ratio 0.80",
+		"phase-kubelet-wait-bootstrap 1.50 s",
+		"Join/concurrent/n=5",
+		"per-join 1.80 s",
 		"BenchmarkGenCert",
 	} {
 		if !strings.Contains(text, strings.TrimPrefix(want, "Benchmark")) {
