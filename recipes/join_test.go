@@ -237,6 +237,19 @@ func TestJoinDiscoveryTokenOnly(t *testing.T) {
 	}
 }
 
+// TestJoinKubeletExtraArgs: the worker's extra kubelet flags (a dict, as
+// --set gives them, or kubeadm's name/value list) land in kubeadm-flags.env.
+func TestJoinKubeletExtraArgs(t *testing.T) {
+	cp, hash := initCluster(t, true)
+	w := worker(cp)
+	if _, out, err := runJoin(t, w, false, joinSet(hash, `kubelet_extra_args={"node-labels": "pool=a", "v": 2}`)...); err != nil {
+		t.Fatalf("join: %v\n%s", err, out)
+	}
+	if env, _, _ := w.Get("/var/lib/kubelet/kubeadm-flags.env"); string(env) != "KUBELET_KUBEADM_ARGS=\"--node-labels=pool=a --v=2\"\n" {
+		t.Errorf("kubeadm-flags.env = %q", env)
+	}
+}
+
 // TestJoinUnsafeSkipCAVerification warns loudly, naming the pin found.
 func TestJoinUnsafeSkipCAVerification(t *testing.T) {
 	cp, hash := initCluster(t, true)
