@@ -221,6 +221,10 @@ func TestUploadCertsRerun(t *testing.T) {
 		switch a.Op {
 		case "api.apply":
 			applied = append(applied, a.Target)
+			ours := strings.Contains(a.Target, "kubeadm-certs") || strings.HasPrefix(a.Target, "v1/Secret/kube-system/bootstrap-token-")
+			if !ours && a.Result != "unchanged" {
+				t.Errorf("the re-run %s %s: only the upload-certs objects may change", a.Result, a.Target)
+			}
 		default:
 			t.Errorf("the re-run did %s %s", a.Op, a.Target)
 		}
