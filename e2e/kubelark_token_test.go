@@ -126,31 +126,56 @@ func TestKubelarkToken(t *testing.T) {
 			t.Errorf("kubeadm-certs kept its owner token; want a new one")
 		}
 		if len(s.OwnerReferences) != 1 || !strings.HasPrefix(s.OwnerReferences[0].Name, "bootstrap-token-") {
-			t.Errorf("kubeadm-certs owner references: %v", s.OwnerReferences)
+			t.Fatalf("kubeadm-certs owner references: %v", s.OwnerReferences)
 		}
-		block, _ := aes.NewCipher(key)
-		gcm, _ := cipher.NewGCM(block)
-		enc := s.Data["ca.crt"]
-		if len(enc) < gcm.NonceSize() {
-			t.Fatalf("kubeadm-certs ca.crt is %d bytes", len(enc))
-		}
-		plain, err := gcm.Open(nil, enc[:gcm.NonceSize()], enc[gcm.NonceSize():], nil)
-		if err != nil {
-			t.Fatalf("kubeadm-certs ca.crt does not decrypt with the printed key: %v", err)
-		}
-		ca, err := cp.ReadFile("/etc/kubernetes/pki/ca.crt")
-		if err != nil || string(plain) != string(ca) {
-			t.Errorf("the decrypted ca.crt is not the node's (%v)", err)
-		}
+		firstOwner := s.OwnerReferences[0].UID
+		checkCertsDecrypt(t, cp, s.Data, key)
 		// A new key from certs certificate-key, given to the re-run.
 		newKey := strings.TrimSpace(stdoutOf(ctx, t, cp, kubelark, "certs", "certificate-key"))
 		if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(newKey) {
 			t.Fatalf("certs certificate-key printed %q", newKey)
 		}
+		// Re-upload with that key: the Secret decrypts with it, under a new owner token.
+		run(ctx, t, cp, kubelark, "run", "init", "--config", writeInitConfig(t, cp), "--phases", "upload-certs", "--set", "upload_certs=true", "--set", "certificate_key="+newKey, "--service-command", cp.ServiceCommand())
+		s, err = cs.CoreV1().Secrets("kube-system").Get(ctx, "kubeadm-certs", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.OwnerReferences) != 1 || s.OwnerReferences[0].UID == firstOwner {
+			t.Errorf("the second re-upload kept the owner token %s; want a new one", firstOwner)
+		}
+		nk, _ := hex.DecodeString(newKey)
+		checkCertsDecrypt(t, cp, s.Data, nk)
 		cpLine := stdoutOf(ctx, t, cp, kubelark, "token", "create", "--print-join-command", "--certificate-key", newKey)
 		if !strings.Contains(strings.Split(cpLine, "\n")[0], " --control-plane --certificate-key "+newKey) {
 			t.Errorf("token create --certificate-key printed:\n%s", cpLine)
 		}
 	})
 	t.Logf("TestKubelarkToken took %s", time.Since(testStart).Round(time.Second))
+}
+
+// checkCertsDecrypt decrypts kubeadm-certs' ca.crt (AES-256-GCM, nonce
+// first: kubeadm-facts §6) with key and compares it with the node's.
+func checkCertsDecrypt(t *testing.T, cp *node.Node, data map[string][]byte, key []byte) {
+	t.Helper()
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := data["ca.crt"]
+	if len(enc) < gcm.NonceSize() {
+		t.Fatalf("kubeadm-certs ca.crt is %d bytes", len(enc))
+	}
+	plain, err := gcm.Open(nil, enc[:gcm.NonceSize()], enc[gcm.NonceSize():], nil)
+	if err != nil {
+		t.Fatalf("kubeadm-certs ca.crt does not decrypt with the printed key: %v", err)
+	}
+	ca, err := cp.ReadFile("/etc/kubernetes/pki/ca.crt")
+	if err != nil || string(plain) != string(ca) {
+		t.Errorf("the decrypted ca.crt is not the node's (%v)", err)
+	}
 }
