@@ -9,9 +9,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+	"text/tabwriter"
 
 	"github.com/kubelark/kubelark/builtins"
 	"github.com/kubelark/kubelark/recipes"
@@ -96,6 +98,9 @@ func TestTokenCreateListDelete(t *testing.T) {
 	if b, _ := json.Marshal(plan); bytes.Contains(b, []byte("0123456789qwerty")) {
 		t.Errorf("the list plan carries a token secret")
 	}
+	if want := kubeadmTable(t, res); res != want {
+		t.Errorf("token list is not laid out as kubeadm's tabwriter lays it out:\n%s\nwant\n%s", res, want)
+	}
 	_, res, _, err = runToken(t, cp, "token/list", false, nil, "output=json")
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +149,28 @@ func TestTokenCreateListDelete(t *testing.T) {
 	if strings.Contains(res, "qwerty") {
 		t.Errorf("the deleted token is still listed:\n%s", res)
 	}
+}
+
+// kubeadmTable renders the cells of a token list table the way kubeadm's
+// tokenTextPrinter does (formatBootstrapToken's padding, a tabwriter
+// with minimum width 10 and padding 3).
+func kubeadmTable(t *testing.T, table string) string {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 10, 4, 3, ' ', 0)
+	for i, line := range strings.Split(strings.TrimSuffix(table, "\n"), "\n") {
+		c := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1)
+		if len(c) != 6 {
+			t.Fatalf("line %d has %d cells: %q", i, len(c), line)
+		}
+		if i == 0 {
+			fmt.Fprintln(tw, strings.Join(c, "\t"))
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%-9s\t%s\t%-22s\t%-56s\t%s\n", c[0], c[1], c[2], c[3], c[4], c[5])
+	}
+	tw.Flush()
+	return b.String()
 }
 
 // TestTokenCreateDryRun: the plan holds the Secret write with its server,
