@@ -6,10 +6,17 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"sort"
+	"strings"
+	"time"
 
 	"go.starlark.net/starlark"
+	corev1 "k8s.io/api/core/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/duration"
 	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
 	bootstraputil "k8s.io/cluster-bootstrap/token/util"
+	bootstrapsecrets "k8s.io/cluster-bootstrap/util/secrets"
 
 	"github.com/kubelark/kubelark/internal/valid"
 	"github.com/kubelark/kubelark/runtime"
@@ -40,6 +47,16 @@ func registerToken(r *runtime.Registry) {
 		Args:      []runtime.Arg{{Name: "s", Type: "string or secret", Doc: "the token, e.g. from --set token=..."}},
 		DryRun:    "Pure apart from registering the secret.",
 		Fn:        parseBootstrapTokenBuiltin,
+	})
+	r.Add(&runtime.Builtin{
+		Name:      "bootstrap_token_info",
+		Signature: "bootstrap_token_info(secret)",
+		Doc: "The public fields of a bootstrap token Secret (a dict from k8s_get or k8s_list, whose data values are secrets): struct(id, description, expiration, ttl, expired, usages, groups) " +
+			"with expiration the RFC 3339 text as stored (\"\" = never expires), ttl the time left by the host clock in kubectl's short form (\"23h\"; \"<invalid>\" once past; \"\" = never), usages sorted and the extra groups as written. The token secret is not returned. " +
+			"A Secret that is not a bootstrap token (type, name bootstrap-token-<id>, token-id, groups) is an error naming it.",
+		Args:   []runtime.Arg{{Name: "secret", Type: "dict", Doc: "a kube-system/bootstrap-token-<id> Secret"}},
+		DryRun: "Pure.",
+		Fn:     bootstrapTokenInfoBuiltin,
 	})
 	r.Add(&runtime.Builtin{
 		Name:      "certificate_key",
@@ -169,4 +186,85 @@ func parseCertificateKeyBuiltin(thread *starlark.Thread, b *starlark.Builtin, ar
 		return nil, fmt.Errorf("certificate_key: %w; or leave it empty to generate one", err)
 	}
 	return env.NewRegisteredSecret(s), nil
+}
+
+// bootstrapTokenInfoBuiltin reads the public half of a bootstrap token
+// Secret (as k8s_get/k8s_list return it, data values being secrets): the
+// id, description, expiration, usages and extra groups `token list`
+// shows. The token secret itself is never read out; a Secret that is not
+// a well-formed bootstrap token (wrong type, name and token-id differing,
+// a malformed id) is an error naming the Secret, as kubeadm's
+// BootstrapTokenFromSecret refuses it.
+func bootstrapTokenInfoBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var v starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "secret", &v); err != nil {
+		return nil, err
+	}
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	g, _, err := runtime.ToGoSecrets(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: secret: %w", b.Name(), err)
+	}
+	obj, ok := g.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s: secret: got %s, want the Secret dict from k8s_get or k8s_list", b.Name(), v.Type())
+	}
+	var s corev1.Secret
+	if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(obj, &s); err != nil {
+		return nil, fmt.Errorf("%s: secret: not a v1 Secret: %v", b.Name(), err)
+	}
+	if s.Type != bootstrapapi.SecretTypeBootstrapToken {
+		return nil, fmt.Errorf("%s: Secret %s/%s has type %q, not %q", b.Name(), s.Namespace, s.Name, s.Type, bootstrapapi.SecretTypeBootstrapToken)
+	}
+	nameID, ok := bootstrapsecrets.ParseName(s.Name)
+	if !ok {
+		return nil, fmt.Errorf("%s: Secret %s/%s: the name is not bootstrap-token-<id>", b.Name(), s.Namespace, s.Name)
+	}
+	id := bootstrapsecrets.GetData(&s, bootstrapapi.BootstrapTokenIDKey)
+	if id != nameID {
+		return nil, fmt.Errorf("%s: Secret %s/%s: token-id %q does not match the name's id %q", b.Name(), s.Namespace, s.Name, id, nameID)
+	}
+	// GetGroups validates; the groups are shown as written, like kubeadm.
+	if _, err := bootstrapsecrets.GetGroups(&s); err != nil {
+		return nil, fmt.Errorf("%s: Secret %s/%s: %v", b.Name(), s.Namespace, s.Name, err)
+	}
+	var groups []string
+	if g := bootstrapsecrets.GetData(&s, bootstrapapi.BootstrapTokenExtraGroupsKey); g != "" {
+		groups = strings.Split(g, ",")
+	}
+	var usages []starlark.Value
+	for k := range s.Data {
+		if u, ok := strings.CutPrefix(k, bootstrapapi.BootstrapTokenUsagePrefix); ok && bootstrapsecrets.GetData(&s, k) == "true" {
+			usages = append(usages, starlark.String(u))
+		}
+	}
+	sort.Slice(usages, func(i, j int) bool { return usages[i].(starlark.String) < usages[j].(starlark.String) })
+	gv := make([]starlark.Value, 0, len(groups))
+	for _, x := range groups {
+		gv = append(gv, starlark.String(x))
+	}
+	// The time left, by the host clock, in kubectl's short form ("23h",
+	// "59m"; "<invalid>" once expired), as kubeadm's token list shows it.
+	exp := bootstrapsecrets.GetData(&s, bootstrapapi.BootstrapTokenExpirationKey)
+	ttl, expired := "", false
+	if exp != "" {
+		t, err := time.Parse(time.RFC3339, exp)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Secret %s/%s: expiration %q is not RFC 3339 (the token controllers treat it as expired); delete the token and create a new one", b.Name(), s.Namespace, s.Name, exp)
+		}
+		left := t.Sub(env.Host.Now())
+		ttl, expired = duration.ShortHumanDuration(left), left <= 0
+	}
+	return Struct(map[string]starlark.Value{
+		"id":          starlark.String(id),
+		"description": starlark.String(bootstrapsecrets.GetData(&s, bootstrapapi.BootstrapTokenDescriptionKey)),
+		"expiration":  starlark.String(exp),
+		"ttl":         starlark.String(ttl),
+		"expired":     starlark.Bool(expired),
+		"usages":      starlark.NewList(usages),
+		"groups":      starlark.NewList(gv),
+	}), nil
 }

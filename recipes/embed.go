@@ -5,7 +5,9 @@ package recipes
 
 import "embed"
 
-// FS holds every *.star recipe of this directory.
+// FS holds every *.star recipe of this directory, and the token and
+// certs command families' recipes (token/create.star = `kubelark token
+// create`).
 //
-//go:embed *.star
+//go:embed *.star token/*.star certs/*.star
 var FS embed.FS

@@ -24,6 +24,8 @@ type Env struct {
 	Ctx  context.Context
 	// Out receives human-readable progress lines; nil discards them.
 	Out io.Writer
+	// OutputOut, when not nil, receives output() lines instead of Out.
+	OutputOut io.Writer
 	// Verbose is the -v level.
 	Verbose int
 
@@ -272,13 +274,17 @@ func (e *Env) output(shown, real string, reveal bool) {
 	e.mu.Lock()
 	e.plan.Output = append(e.plan.Output, red)
 	e.mu.Unlock()
-	if e.Out == nil {
+	w := e.Out
+	if e.OutputOut != nil {
+		w = e.OutputOut
+	}
+	if w == nil {
 		return
 	}
 	if reveal && e.Host.Live() {
-		fmt.Fprintln(e.Out, real)
+		fmt.Fprintln(w, real)
 	} else {
-		fmt.Fprintln(e.Out, red)
+		fmt.Fprintln(w, red)
 	}
 }
 

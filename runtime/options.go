@@ -67,6 +67,10 @@ type Options struct {
 	Verbose int
 	// Out receives progress lines and the summary; nil discards them.
 	Out io.Writer
+	// Output, when set, receives the recipe's output() lines instead of
+	// Out: a command whose result is its output (`kubelark token create`
+	// prints the token) keeps stdout to that and its progress on stderr.
+	Output io.Writer
 	// JSON, when set, receives the redacted plan as JSON at the end of
 	// the run (-o json passes stdout and moves Out to stderr).
 	JSON io.Writer

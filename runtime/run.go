@@ -65,6 +65,7 @@ func Run(ctx context.Context, opts Options) (plan *Plan, err error) {
 	}
 	env := NewEnv(ctx, opts.Host, plan, out)
 	env.Verbose = opts.Verbose
+	env.OutputOut = opts.Output
 	for _, s := range opts.ConfigSecrets {
 		env.RegisterSecret(s)
 	}

@@ -94,6 +94,11 @@ embedded, and can be exported, read and forked without rebuilding.`,
 	run := newRunCmd(a)
 	c.runs[run.cmd] = run
 	root.AddCommand(run.cmd, newPhasesCmd(a), newBuiltinsCmd(a), newRecipesCmd(a), newVersionCmd(a))
+	token, certs, verbs := newTokenCmds(a)
+	root.AddCommand(token, certs)
+	for _, rc := range verbs {
+		c.runs[rc.cmd] = rc
+	}
 	root.AddGroup(&cobra.Group{ID: recipesGroup, Title: "Embedded recipes (each the same as 'kubelark run NAME'):"})
 	for _, rc := range aliasCmds(a, root) {
 		c.runs[rc.cmd] = rc

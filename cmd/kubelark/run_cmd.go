@@ -49,6 +49,10 @@ type runCommand struct {
 	// recipe flag may take.
 	builtinFlags []string
 	describeErr  error
+	// resultOnStdout: the recipe's output() lines are the command's
+	// result (kubelark token create prints the token) and alone go to
+	// stdout; progress and the summary go to stderr.
+	resultOnStdout bool
 }
 
 func newRunCmd(a *app) *runCommand {
@@ -138,6 +142,17 @@ func (a *app) run(cmd *cobra.Command, recipe string, args []string, rc *runComma
 	// whatever produced it; runtime.Run has already redacted what the run
 	// registered.
 	secrets := rc.secretFlagValues()
+	if rc.resultOnStdout {
+		// A whole token given as an argument (token create TOKEN, token
+		// delete TOKEN) is a secret too; ids alone are not.
+		for _, arg := range args {
+			for _, x := range strings.Split(arg, ",") {
+				if strings.Contains(x, ".") {
+					secrets = append(secrets, x)
+				}
+			}
+		}
+	}
 	defer func() {
 		if err != nil {
 			if msg := runtime.RedactSecrets(err.Error(), secrets); msg != err.Error() {
@@ -145,7 +160,10 @@ func (a *app) run(cmd *cobra.Command, recipe string, args []string, rc *runComma
 			}
 		}
 	}()
-	out, jsonOut := io.Writer(a.stdout), io.Writer(nil)
+	out, jsonOut, result := io.Writer(a.stdout), io.Writer(nil), io.Writer(nil)
+	if rc.resultOnStdout {
+		out, result = a.stderr, a.stdout
+	}
 	switch f.output {
 	case "text":
 	case "json":
@@ -165,7 +183,7 @@ func (a *app) run(cmd *cobra.Command, recipe string, args []string, rc *runComma
 		Set: f.set, ValuesFile: f.values, Flags: rc.givenRecipeFlags(), Args: args,
 		DryRun: f.dryRun, Root: f.root,
 		Phases:  f.phases,
-		Verbose: f.verbose, Out: out, JSON: jsonOut, PlanFile: f.planFile,
+		Verbose: f.verbose, Out: out, Output: result, JSON: jsonOut, PlanFile: f.planFile,
 		Registry: a.registry(), MaxSteps: f.maxSteps, Progress: progress,
 		BuiltinFlags: rc.builtinFlags, Command: rc.cmd.Name(),
 	}
