@@ -86,10 +86,8 @@ backend apiserverbackend
 // haproxyServer is one backend line: check over TLS, not verified.
 const haproxyServer = "    server %s %s:6443 check check-ssl verify none inter 1s fall 3 rise 2\n"
 
-// printedKubeadmCPJoin is the kubeadm form of the control-plane join
-// command init prints when a control-plane endpoint is set and the
-// certificates were uploaded.
-var printedKubeadmCPJoin = regexp.MustCompile(`kubeadm join (\S+) --token (\S+) \\\n\t--discovery-token-ca-cert-hash (\S+) \\\n\t--control-plane --certificate-key (\S+)`)
+// printedKubeadmCPJoin (kubelark_cpjoin_test.go) is the kubeadm form of
+// the control-plane join command init prints.
 
 // haTimings records how long each step of the HA test took.
 type haTimings struct {
