@@ -28,7 +28,9 @@ e2e-clean:
 ## testdata/parity/configs (TestParity, about half a minute) and the API
 ## objects a whole init of each creates on real nodes for every config in
 ## testdata/parity/api-configs (TestParityAPI, network 10.78.0, about half a
-## minute per config); root; also part of `e2e`, which runs every package of
+## minute per config), and what kubeadm join and kubelark join write on a
+## worker and on a control-plane node of a kubeadm-made cluster (TestParityJoin,
+## network 10.83.0, configs in testdata/parity/join-configs); root; also part of `e2e`, which runs every package of
 ## the e2e module. Differences must be listed in
 ## testdata/parity/differences.md. KUBELARK_PARITY_KEEP=DIR keeps the outputs.
 parity:
