@@ -318,6 +318,29 @@ func TestJoinControlPlaneNoQuorum(t *testing.T) {
 	}
 }
 
+// TestJoinControlPlaneStaleEtcdPod: the mirror Pod of a node that left
+// etcd (reset, Pod not yet collected) still advertises its endpoint;
+// quorum is judged on the member list, so the join goes on, as kubeadm's.
+func TestJoinControlPlaneStaleEtcdPod(t *testing.T) {
+	cp, hash := initCPCluster(t)
+	w := worker(cp)
+	e := stackedEtcd(t, cp, w)
+	applyObject(t, cp, map[string]any{
+		"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{
+			"name": "etcd-gone", "namespace": "kube-system",
+			"labels":      map[string]any{"component": "etcd", "tier": "control-plane"},
+			"annotations": map[string]any{"kubeadm.kubernetes.io/etcd.advertise-client-urls": "https://10.0.0.99:2379"},
+		},
+	})
+	if _, out, err := runJoin(t, w, false, cpJoinSet(hash, cpCertKey)...); err != nil {
+		t.Fatalf("join with a stale etcd Pod: %v\n%s", err, out)
+	}
+	if n := len(e.Members()); n != 2 {
+		t.Errorf("etcd has %d members, want 2", n)
+	}
+}
+
 // TestGoldenJoinControlPlane: a dry-run control-plane join with no cluster
 // to read plans every file write, the etcd member add and promote and the
 // API writes with typed placeholders; the plan and output are golden.
