@@ -27,6 +27,9 @@ const (
 	// EtcdImageTag and PauseImageTag are the tags kubeadm v1.36.3 uses.
 	EtcdImageTag  = "3.6.8-0"
 	PauseImageTag = "3.10.2"
+	// CoreDNSVersion is the CoreDNS kubeadm v1.36.3 deploys; it must agree
+	// with e2e/build/coredns/go.mod. The image tag is the version itself.
+	CoreDNSVersion = "v1.14.2"
 )
 
 // CacheEnv overrides DefaultCacheDir.
@@ -47,17 +50,23 @@ func CacheDir() string {
 type Binary struct {
 	Name    string // output file name
 	Package string // import path or ./relative path inside the build module
+	// Module is a subdirectory of the build module with its own go.mod, for
+	// programs whose dependencies conflict with Kubernetes' (CoreDNS pins
+	// its own client-go); "" is the build module itself.
+	Module string
 }
 
 // Binaries lists every program the nodes need, kube-apiserver first because it
 // is the largest and warms the Go build cache for the others.
 var Binaries = []Binary{
-	{"kube-apiserver", "k8s.io/kubernetes/cmd/kube-apiserver"},
-	{"kubelet", "k8s.io/kubernetes/cmd/kubelet"},
-	{"kube-controller-manager", "k8s.io/kubernetes/cmd/kube-controller-manager"},
-	{"kube-scheduler", "k8s.io/kubernetes/cmd/kube-scheduler"},
-	{"kubeadm", "k8s.io/kubernetes/cmd/kubeadm"},
-	{"etcd", "./etcd"},
+	{"kube-apiserver", "k8s.io/kubernetes/cmd/kube-apiserver", ""},
+	{"kubelet", "k8s.io/kubernetes/cmd/kubelet", ""},
+	{"kube-controller-manager", "k8s.io/kubernetes/cmd/kube-controller-manager", ""},
+	{"kube-scheduler", "k8s.io/kubernetes/cmd/kube-scheduler", ""},
+	{"kubeadm", "k8s.io/kubernetes/cmd/kubeadm", ""},
+	{"kube-proxy", "k8s.io/kubernetes/cmd/kube-proxy", ""},
+	{"etcd", "./etcd", ""},
+	{"coredns", ".", "coredns"},
 }
 
 // Names returns the names of Binaries.
@@ -119,6 +128,17 @@ func ModuleDir() (string, error) {
 // means rebuild.
 func stampKey(modDir string, b Binary) (string, error) {
 	h := sha256.New()
+	if b.Module != "" {
+		for _, f := range []string{"go.mod", "go.sum", "main.go"} {
+			data, err := os.ReadFile(filepath.Join(modDir, b.Module, f))
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(h, "%s/%s %x\n", b.Module, f, sha256.Sum256(data))
+		}
+		fmt.Fprintf(h, "%s %s %s %s/%s\n", b.Package, b.ldflags(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
 	for _, f := range []string{"go.mod", "go.sum", "etcd/main.go"} {
 		data, err := os.ReadFile(filepath.Join(modDir, f))
 		if err != nil {
@@ -191,8 +211,27 @@ func Ensure(ctx context.Context, o Options) (string, error) {
 	return o.Dir, nil
 }
 
+// ldflags are LDFlags for the Kubernetes and etcd programs; a program of its
+// own module gets only the stripping flags and its commit stamp (CoreDNS
+// prints GitCommit in its version line).
+func (b Binary) ldflags() string {
+	if b.Module == "coredns" {
+		return "-s -w -X github.com/coredns/coredns/coremain.GitCommit=" + fakeCommit[:7]
+	}
+	if b.Module != "" {
+		return "-s -w"
+	}
+	return LDFlags()
+}
+
 func goBuild(ctx context.Context, modDir string, b Binary, out string, o Options) error {
-	args := []string{"build", "-trimpath", "-mod=readonly", "-ldflags", LDFlags(), "-o", out, b.Package}
+	if b.Module != "" {
+		modDir = filepath.Join(modDir, b.Module)
+		if !filepath.IsAbs(out) {
+			return fmt.Errorf("build %s: output path %s must be absolute", b.Name, out)
+		}
+	}
+	args := []string{"build", "-trimpath", "-mod=readonly", "-ldflags", b.ldflags(), "-o", out, b.Package}
 	name := "go"
 	if o.Nice {
 		args = append([]string{"-n", "10", "go"}, args...)

@@ -66,6 +66,9 @@ func RegenModule(ctx context.Context, modDir string, log io.Writer) error {
 	}
 	args := []string{"list", "-mod=mod", "-deps"}
 	for _, bin := range Binaries {
+		if bin.Module != "" {
+			continue // its own module, not regenerated here
+		}
 		args = append(args, bin.Package)
 	}
 	cmd = exec.CommandContext(ctx, "go", args...)

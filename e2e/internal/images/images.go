@@ -24,6 +24,9 @@ type File struct {
 	Src  string // path on this machine
 	Dest string // absolute path inside the image, e.g. /usr/local/bin/etcd
 	Mode int64  // e.g. 0o755
+	// Link, when set, makes Dest a symbolic link to Link (Src and Mode
+	// unused): Debian's library and iptables names are symlinks.
+	Link string
 }
 
 // Image is a single-layer image.
@@ -159,6 +162,16 @@ func writeLayer(w io.Writer, files []File) error {
 			if err := addDir(d, 0o755); err != nil {
 				return err
 			}
+		}
+		if fl.Link != "" {
+			if dirs[rel] {
+				return fmt.Errorf("%s: a symlink where the layer already has a directory", fl.Dest)
+			}
+			dirs[rel] = true // nothing may later create a directory here
+			if err := tw.WriteHeader(&tar.Header{Name: rel, Typeflag: tar.TypeSymlink, Linkname: fl.Link, Mode: 0o777, ModTime: epoch}); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := addFile(tw, fl.Src, rel, fl.Mode); err != nil {
 			return err

@@ -1,6 +1,8 @@
 // Package sysdeps installs the host programs the e2e nodes need (Debian's
-// containerd and runc, iproute2, util-linux, and haproxy as the HA test's
-// load balancer), so a fresh CI machine can run the suite. It is idempotent: nothing happens when every program is present.
+// containerd and runc, iproute2, util-linux, haproxy as the HA test's load
+// balancer, the CNI plugins, and iptables, whose nft binary and libraries go
+// into the kube-proxy image), so a fresh CI machine can run the suite. It is
+// idempotent: nothing happens when every program is present.
 package sysdeps
 
 import (
@@ -26,6 +28,20 @@ var Programs = map[string]string{
 	// the Kubernetes HA guide sets one up; the tests run its binary inside
 	// a node's namespaces (the package's own service is not used).
 	"haproxy": "haproxy",
+	// kube-proxy's iptables mode runs iptables-restore & co.: the image
+	// carries Debian's nft-based binary with its libraries (images.Ensure).
+	"xtables-nft-multi": "iptables",
+	"ldd":               "libc-bin",
+}
+
+// Files maps files outside PATH to the Debian package providing them: the
+// CNI plugins the nodes' containerd runs from /usr/lib/cni (Debian's
+// location) when a test installs a bridge network (e2eutil.InstallCNI).
+var Files = map[string]string{
+	"/usr/lib/cni/bridge":     "containernetworking-plugins",
+	"/usr/lib/cni/host-local": "containernetworking-plugins",
+	"/usr/lib/cni/loopback":   "containernetworking-plugins",
+	"/usr/lib/cni/portmap":    "containernetworking-plugins",
 }
 
 // Missing returns the Debian packages whose programs are not in PATH.
@@ -34,6 +50,12 @@ func Missing() []string {
 	var pkgs []string
 	for prog, pkg := range Programs {
 		if _, err := exec.LookPath(prog); err != nil && !seen[pkg] {
+			seen[pkg] = true
+			pkgs = append(pkgs, pkg)
+		}
+	}
+	for f, pkg := range Files {
+		if _, err := os.Stat(f); err != nil && !seen[pkg] {
 			seen[pkg] = true
 			pkgs = append(pkgs, pkg)
 		}

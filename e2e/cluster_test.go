@@ -1,0 +1,246 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubelark/kubelark/e2e/internal/e2eutil"
+	"github.com/kubelark/kubelark/e2e/internal/images"
+	"github.com/kubelark/kubelark/e2e/node"
+)
+
+// clusterNetwork is TestWorkingCluster's own test bridge (nodes wcp1, ww1).
+const clusterNetwork = "10.85.0"
+
+// clusterPodSubnet is the Pod network init gets; the controller-manager
+// allocates each Node a /24 of it, from which the bridge CNI hands out
+// addresses.
+const clusterPodSubnet = "10.244.0.0/16"
+
+// TestWorkingCluster is issue 10 part 1: a cluster that works like a
+// user's. kubelark init on wcp1 with a Pod subnet, ww1 joins with the
+// printed command; then, as a user would, the test installs a plain bridge
+// CNI on both nodes (e2eutil.InstallCNI: Debian's plugins, each node's
+// podCIDR, routes between the nodes). Every Node must become Ready, the
+// kube-proxy DaemonSet and the coredns Deployment (images built locally
+// from their release modules) ready, and a Pod on the worker must resolve
+// kubernetes.default.svc.cluster.local through the cluster DNS Service and
+// reach the API server's /healthz through the kubernetes Service, by
+// ClusterIP and by name (so kube-proxy's rules and CoreDNS work).
+func TestWorkingCluster(t *testing.T) {
+	testStart := time.Now()
+	kubelark := buildKubelark(t)
+	nw := e2eutil.NewNetwork(t, clusterNetwork)
+	cp := newNode(t, nw, "wcp1")
+	// The worker needs the kube-proxy, CoreDNS and netcheck images too.
+	w := newNode(t, nw, "ww1")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+
+	start := time.Now()
+	// The init configuration sets networking.podSubnet (pod_subnet) to
+	// clusterPodSubnet, so the controller-manager allocates node CIDRs.
+	out := run(ctx, t, cp, kubelark, "run", "init", "--config", writeInitConfig(t, cp), "--service-command", cp.ServiceCommand())
+	t.Logf("kubelark init took %s", time.Since(start).Round(time.Millisecond))
+	cs := clientFor(t, cp, "/etc/kubernetes/admin.conf")
+	waitReadyz(ctx, t, cs)
+
+	joinArgs := append(append([]string{kubelark}, parsePrintedJoin(t, out)...),
+		"--service-command", w.ServiceCommand(), "--cri-socket", "unix://"+node.ContainerdSocket,
+		"--ignore-preflight-errors", "SystemVerification")
+	start = time.Now()
+	run(ctx, t, w, joinArgs...)
+	t.Logf("kubelark join took %s", time.Since(start).Round(time.Millisecond))
+
+	defer func() {
+		if t.Failed() {
+			dumpKubeSystem(t, cs)
+		}
+	}()
+
+	start = time.Now()
+	if err := e2eutil.InstallCNI(ctx, cs, nw, cp, w); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("CNI installed on %s and %s", cp.Name, w.Name)
+	if err := e2eutil.WaitNodesReady(ctx, cs, []string{cp.Name, w.Name}, time.Second); err != nil {
+		t.Fatalf("Nodes not Ready with the bridge CNI: %v", err)
+	}
+	t.Logf("every Node Ready %s after the CNI was installed", time.Since(start).Round(time.Millisecond))
+	for _, n := range []*node.Node{cp, w} {
+		k, err := cs.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(k.Spec.PodCIDR, "10.244.") {
+			t.Errorf("Node %s: podCIDR %q, want a /24 of %s", n.Name, k.Spec.PodCIDR, clusterPodSubnet)
+		}
+	}
+
+	poll(ctx, t, 5*time.Minute, "kube-proxy DaemonSet ready on both nodes", func() (bool, string) {
+		ds, err := cs.AppsV1().DaemonSets("kube-system").Get(ctx, "kube-proxy", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		return daemonSetReady(ds, 2)
+	})
+	poll(ctx, t, 5*time.Minute, "coredns Deployment ready", func() (bool, string) {
+		d, err := cs.AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		return deploymentReady(d)
+	})
+	for _, img := range []string{images.Refs()["kube-proxy"], images.Refs()["coredns"]} {
+		checkPodsUseImage(ctx, t, cs, img)
+	}
+
+	svc, err := cs.CoreV1().Services("kube-system").Get(ctx, "kube-dns", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kube, err := cs.CoreV1().Services("default").Get(ctx, "kubernetes", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("PodOnWorkerUsesServices", func(t *testing.T) {
+		runNetcheck(ctx, t, cs, w.Name, svc.Spec.ClusterIP, kube.Spec.ClusterIP)
+	})
+	t.Logf("TestWorkingCluster took %s", time.Since(testStart).Round(time.Second))
+}
+
+// runNetcheck runs the netcheck image in a Pod pinned to nodeName and
+// requires it to succeed; its output is logged either way.
+func runNetcheck(ctx context.Context, t *testing.T, cs kubernetes.Interface, nodeName, dnsIP, apiIP string) {
+	t.Helper()
+	pods := cs.CoreV1().Pods("default")
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "netcheck-" + nodeName},
+		Spec: corev1.PodSpec{
+			NodeName:      nodeName,
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{
+				Name:            "netcheck",
+				Image:           images.NetcheckRef,
+				ImagePullPolicy: corev1.PullNever,
+				Args: []string{"-dns", dnsIP, "-api", apiIP,
+					"-name", "kubernetes.default.svc.cluster.local", "-want", apiIP, "-timeout", "2m"},
+			}},
+		},
+	}
+	start := time.Now()
+	if _, err := pods.Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var phase corev1.PodPhase
+	poll(ctx, t, 4*time.Minute, "netcheck Pod finished", func() (bool, string) {
+		p, err := pods.Get(ctx, pod.Name, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		phase = p.Status.Phase
+		return phase == corev1.PodSucceeded || phase == corev1.PodFailed, fmt.Sprintf("phase %s, IP %q, %s", phase, p.Status.PodIP, containerStates(p))
+	})
+	logs := podLogs(ctx, cs, "default", pod.Name, "netcheck")
+	t.Logf("netcheck on %s (%s):\n%s", nodeName, time.Since(start).Round(time.Millisecond), logs)
+	if phase != corev1.PodSucceeded {
+		t.Fatalf("netcheck Pod on %s: phase %s, want Succeeded", nodeName, phase)
+	}
+	if !strings.Contains(logs, "netcheck: all checks passed") {
+		t.Errorf("netcheck Pod on %s succeeded without its success line", nodeName)
+	}
+}
+
+func daemonSetReady(ds *appsv1.DaemonSet, want int32) (bool, string) {
+	s := ds.Status
+	msg := fmt.Sprintf("desired %d, scheduled %d, ready %d, available %d, updated %d", s.DesiredNumberScheduled, s.CurrentNumberScheduled, s.NumberReady, s.NumberAvailable, s.UpdatedNumberScheduled)
+	return s.ObservedGeneration >= ds.Generation && s.DesiredNumberScheduled == want && s.NumberReady == want && s.NumberAvailable == want && s.UpdatedNumberScheduled == want, msg
+}
+
+func deploymentReady(d *appsv1.Deployment) (bool, string) {
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	s := d.Status
+	msg := fmt.Sprintf("replicas %d/%d ready, %d available, %d updated", s.ReadyReplicas, want, s.AvailableReplicas, s.UpdatedReplicas)
+	return s.ObservedGeneration >= d.Generation && want > 0 && s.ReadyReplicas == want && s.AvailableReplicas == want && s.UpdatedReplicas == want, msg
+}
+
+// checkPodsUseImage checks that some running kube-system container uses the
+// exact image reference (the locally built image under the manifest's name).
+func checkPodsUseImage(ctx context.Context, t *testing.T, cs kubernetes.Interface, ref string) {
+	t.Helper()
+	pl, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pl.Items {
+		for _, c := range p.Status.ContainerStatuses {
+			if c.Image == ref && c.State.Running != nil {
+				return
+			}
+		}
+	}
+	t.Errorf("no running kube-system container with image %s", ref)
+}
+
+func containerStates(p *corev1.Pod) string {
+	var l []string
+	for _, c := range p.Status.ContainerStatuses {
+		switch {
+		case c.State.Waiting != nil:
+			l = append(l, fmt.Sprintf("%s waiting %s: %s", c.Name, c.State.Waiting.Reason, c.State.Waiting.Message))
+		case c.State.Running != nil:
+			l = append(l, c.Name+" running")
+		case c.State.Terminated != nil:
+			l = append(l, fmt.Sprintf("%s terminated %s exit %d", c.Name, c.State.Terminated.Reason, c.State.Terminated.ExitCode))
+		}
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Status != corev1.ConditionTrue && c.Message != "" {
+			l = append(l, fmt.Sprintf("%s: %s", c.Type, c.Message))
+		}
+	}
+	return strings.Join(l, "; ")
+}
+
+func podLogs(ctx context.Context, cs kubernetes.Interface, ns, name, container string) string {
+	tail := int64(60)
+	r, err := cs.CoreV1().Pods(ns).GetLogs(name, &corev1.PodLogOptions{Container: container, TailLines: &tail}).Stream(ctx)
+	if err != nil {
+		return fmt.Sprintf("(logs of %s/%s: %v)", ns, name, err)
+	}
+	defer r.Close()
+	b, _ := io.ReadAll(io.LimitReader(r, 64<<10))
+	return string(b)
+}
+
+// dumpKubeSystem logs every kube-system Pod's state and the logs of the
+// add-on Pods, for a failed run.
+func dumpKubeSystem(t *testing.T, cs kubernetes.Interface) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pl, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Logf("kube-system Pods: %v", err)
+		return
+	}
+	for _, p := range pl.Items {
+		t.Logf("kube-system/%s on %q: %s IP %q %s", p.Name, p.Spec.NodeName, p.Status.Phase, p.Status.PodIP, containerStates(&p))
+		if strings.HasPrefix(p.Name, "kube-proxy") || strings.HasPrefix(p.Name, "coredns") {
+			for _, c := range p.Spec.Containers {
+				t.Logf("--- logs of kube-system/%s %s ---\n%s", p.Name, c.Name, podLogs(ctx, cs, "kube-system", p.Name, c.Name))
+			}
+		}
+	}
+}
