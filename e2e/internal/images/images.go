@@ -34,6 +34,9 @@ type Image struct {
 	Ref        string   // full reference, e.g. registry.k8s.io/kube-apiserver:v1.36.3
 	Files      []File   //
 	Entrypoint []string // optional
+	// Path replaces the default PATH (imagePath), e.g. for an image whose
+	// programs live in sbin directories as on Debian.
+	Path string
 }
 
 // imagePath is where every component finds its binary by name, as the
@@ -65,12 +68,16 @@ func Write(out string, img Image) error {
 		return err
 	}
 
+	env := imagePath
+	if img.Path != "" {
+		env = "PATH=" + img.Path
+	}
 	cfg := map[string]any{
 		"architecture": runtime.GOARCH,
 		"os":           "linux",
 		"created":      epoch.Format(time.RFC3339),
 		"config": map[string]any{
-			"Env":        []string{imagePath},
+			"Env":        []string{env},
 			"Entrypoint": img.Entrypoint,
 			"WorkingDir": "/",
 		},

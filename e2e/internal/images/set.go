@@ -56,6 +56,9 @@ func image(ctx context.Context, binDir, name, ref string) (Image, error) {
 			return Image{}, err
 		}
 		img.Files = append(img.Files, ipt...)
+		// Debian's PATH: kube-proxy runs iptables-restore & co. by name,
+		// and Debian puts them in /usr/sbin.
+		img.Path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	}
 	return img, nil
 }
@@ -82,6 +85,9 @@ func stamp(img Image) (string, error) {
 	}
 	if len(img.Entrypoint) > 0 && img.Entrypoint[0] != "/pause" {
 		fmt.Fprintf(&b, " entrypoint=%s", strings.Join(img.Entrypoint, ","))
+	}
+	if img.Path != "" {
+		fmt.Fprintf(&b, " path=%s", img.Path)
 	}
 	return b.String(), nil
 }
