@@ -38,6 +38,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = %[4]q
   restrict_oom_score_adj = true
+  # Pod network namespaces under the state dir (the node's private
+  # /run/containerd), not the host's /run/netns, where their mount points
+  # would be left behind as empty files when the node's mount namespace ends.
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
