@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,25 +35,37 @@ const clusterPodSubnet = "10.244.0.0/16"
 // printed command; then, as a user would, the test installs a plain bridge
 // CNI on both nodes (e2eutil.InstallCNI: Debian's plugins, each node's
 // podCIDR, routes between the nodes). Every Node must become Ready, the
-// kube-proxy DaemonSet and the coredns Deployment (images built locally
-// from their release modules) ready, and a Pod on the worker must resolve
-// kubernetes.default.svc.cluster.local through the cluster DNS Service and
-// reach the API server's /healthz through the kubernetes Service, by
-// ClusterIP and by name (so kube-proxy's rules and CoreDNS work).
+// kube-proxy DaemonSet ready with each kube-proxy's healthz answering, the
+// coredns Deployment ready (images built locally from their release modules
+// under the manifests' names), and a netcheck Pod on the worker, then one on
+// the control-plane node, must resolve kubernetes.default.svc.cluster.local
+// through the cluster DNS Service and reach the API server's /healthz
+// through the kubernetes Service, by ClusterIP and by name (so kube-proxy's
+// rules, CoreDNS and the Pod routes work).
 func TestWorkingCluster(t *testing.T) {
 	testStart := time.Now()
 	kubelark := buildKubelark(t)
 	nw := e2eutil.NewNetwork(t, clusterNetwork)
 	cp := newNode(t, nw, "wcp1")
-	// The worker needs the kube-proxy, CoreDNS and netcheck images too.
-	w := newNode(t, nw, "ww1")
+	// The worker gets no control-plane image, only what a worker runs.
+	_, imgs := prepare(t)
+	w := startNode(t, nw, node.Config{Name: "ww1", Images: e2eutil.WorkerImages(imgs)})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 
 	start := time.Now()
 	// The init configuration sets networking.podSubnet (pod_subnet) to
-	// clusterPodSubnet, so the controller-manager allocates node CIDRs.
-	out := run(ctx, t, cp, kubelark, "run", "init", "--config", writeInitConfig(t, cp), "--service-command", cp.ServiceCommand())
+	// clusterPodSubnet, so the controller-manager allocates node CIDRs, and
+	// leaves the conntrack table size alone (e2eutil.KubeProxyConfig).
+	cfg := e2eutil.WorkingInitConfig(e2eutil.ConfigOptions{Address: cp.IP, NodeName: cp.Name, IgnoreSystemVerification: true})
+	if !strings.Contains(cfg, "podSubnet: "+clusterPodSubnet) {
+		t.Fatalf("the init configuration does not set podSubnet %s:\n%s", clusterPodSubnet, cfg)
+	}
+	cfgPath := filepath.Join(cp.Dir, "kubeadm-init.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := run(ctx, t, cp, kubelark, "run", "init", "--config", cfgPath, "--service-command", cp.ServiceCommand())
 	t.Logf("kubelark init took %s", time.Since(start).Round(time.Millisecond))
 	cs := clientFor(t, cp, "/etc/kubernetes/admin.conf")
 	waitReadyz(ctx, t, cs)
@@ -93,6 +109,14 @@ func TestWorkingCluster(t *testing.T) {
 		}
 		return daemonSetReady(ds, 2)
 	})
+	// A kube-proxy container without a readiness probe counts as ready for a
+	// moment after each restart; its healthz answers 200 only once it has
+	// programmed the node's rules.
+	for _, n := range []*node.Node{cp, w} {
+		poll(ctx, t, 3*time.Minute, "kube-proxy healthz on "+n.Name, func() (bool, string) {
+			return kubeProxyHealthy(ctx, n)
+		})
+	}
 	poll(ctx, t, 5*time.Minute, "coredns Deployment ready", func() (bool, string) {
 		d, err := cs.AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
 		if err != nil {
@@ -112,8 +136,22 @@ func TestWorkingCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Where CoreDNS runs decides which path a lookup takes: from a node
+	// without a CoreDNS Pod, across the nodes' Pod routes.
+	dnsPods, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=kube-dns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range dnsPods.Items {
+		t.Logf("CoreDNS Pod %s on %s at %s", p.Name, p.Spec.NodeName, p.Status.PodIP)
+	}
 	t.Run("PodOnWorkerUsesServices", func(t *testing.T) {
 		runNetcheck(ctx, t, cs, w.Name, svc.Spec.ClusterIP, kube.Spec.ClusterIP)
+	})
+	// The same on the control-plane node (spec.nodeName: the kubelet does
+	// not enforce its NoSchedule taint), where the API server is local.
+	t.Run("PodOnControlPlaneUsesServices", func(t *testing.T) {
+		runNetcheck(ctx, t, cs, cp.Name, svc.Spec.ClusterIP, kube.Spec.ClusterIP)
 	})
 	t.Logf("TestWorkingCluster took %s", time.Since(testStart).Round(time.Second))
 }
@@ -158,6 +196,23 @@ func runNetcheck(ctx context.Context, t *testing.T, cs kubernetes.Interface, nod
 	if !strings.Contains(logs, "netcheck: all checks passed") {
 		t.Errorf("netcheck Pod on %s succeeded without its success line", nodeName)
 	}
+}
+
+// kubeProxyHealthy asks kube-proxy's health endpoint (hostNetwork, port
+// 10256) inside the node.
+func kubeProxyHealthy(ctx context.Context, n *node.Node) (bool, string) {
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: n.DialContext}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(n.IP, "10256")+"/healthz", nil)
+	if err != nil {
+		return false, err.Error()
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return false, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	return resp.StatusCode == http.StatusOK, fmt.Sprintf("%s: %s", resp.Status, body)
 }
 
 func daemonSetReady(ds *appsv1.DaemonSet, want int32) (bool, string) {

@@ -184,3 +184,35 @@ func readyMessage(n *corev1.Node) string {
 	}
 	return "no Ready condition yet"
 }
+
+// WorkerImages are the tarballs of imgs (Prepare's list) a worker of a
+// working cluster needs: the sandbox, the add-ons that may run on it
+// (kube-proxy on every node, CoreDNS wherever it is scheduled) and the
+// netcheck test image, but no control-plane image.
+func WorkerImages(imgs []string) []string {
+	want := map[string]bool{"pause.tar": true, "kube-proxy.tar": true, "coredns.tar": true, "netcheck.tar": true}
+	var out []string
+	for _, i := range imgs {
+		if want[filepath.Base(i)] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// KubeProxyConfig is the KubeProxyConfiguration document a working test
+// cluster adds to its init configuration. conntrack.maxPerCore 0 leaves the
+// conntrack table size as it is (kind does the same): nf_conntrack_max is
+// global and read-only outside the host's network namespace, so kube-proxy's
+// default (raise it to 32768 per CPU) fails there with "permission denied"
+// and kube-proxy exits.
+const KubeProxyConfig = `---
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+conntrack:
+  maxPerCore: 0
+`
+
+// WorkingInitConfig is InitConfig (which sets the Pod subnet InstallCNI
+// needs) plus KubeProxyConfig.
+func WorkingInitConfig(o ConfigOptions) string { return InitConfig(o) + KubeProxyConfig }

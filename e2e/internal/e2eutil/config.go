@@ -26,8 +26,9 @@ type ConfigOptions struct {
 // allowed, the node's CRI socket, image GC off (a collected image cannot be
 // pulled again: there is no registry) and eviction thresholds relaxed for
 // small disks. imagePullPolicy Never: the control-plane images are imported
-// into the node's containerd; the kube-proxy and CoreDNS images are not
-// built, so those add-on Pods stay pending.
+// into the node's containerd, and so are the kube-proxy and CoreDNS images
+// (CoreDNS stays Pending until a test installs a CNI: see InstallCNI and
+// WorkingInitConfig).
 func InitConfig(o ConfigOptions) string {
 	ignore, alg := "", ""
 	if o.IgnoreSystemVerification {
