@@ -566,6 +566,15 @@ func pollArgs(fn, timeoutS, intervalS string) (timeout, interval time.Duration, 
 	return timeout, interval, nil
 }
 
+// pollSleep sleeps one poll interval on the host clock, cut short at the
+// deadline so the last try lands on it (wait_healthy and the etcd waits).
+func pollSleep(env *runtime.Env, now, deadline time.Time, interval time.Duration) error {
+	if rest := deadline.Sub(now); rest < interval {
+		interval = rest
+	}
+	return env.Host.Sleep(env.Ctx, interval)
+}
+
 // waitForObject polls until the object exists or wait passes, and while the
 // server answers Forbidden until waitAccess passes (host clock). It returns
 // nil, nil when the object is absent; dry-run clients never wait.

@@ -629,11 +629,7 @@ func (c *etcdClient) waitStarted(thread *starlark.Thread, b *starlark.Builtin, a
 			return nil, fmt.Errorf("%s: etcd member %s did not start within %s (%v); check this node's etcd static Pod (crictl ps -a, crictl logs) "+
 				"and that its peer port is reachable from the other members", step, memberHex(id), timeout, last)
 		}
-		pause := interval
-		if rest := deadline.Sub(now); rest < pause {
-			pause = rest
-		}
-		if err := env.Host.Sleep(env.Ctx, pause); err != nil {
+		if err := pollSleep(env, now, deadline, interval); err != nil {
 			return nil, err
 		}
 	}
@@ -737,11 +733,7 @@ func (c *etcdClient) waitEndpoints(thread *starlark.Thread, b *starlark.Builtin,
 			return nil, fmt.Errorf("%s: not every etcd endpoint answers after %s: %s; check those members' etcd (crictl ps -a, crictl logs) and the network to them",
 				step, timeout, failures(eps, errs))
 		}
-		pause := interval
-		if rest := deadline.Sub(now); rest < pause {
-			pause = rest
-		}
-		if err := env.Host.Sleep(env.Ctx, pause); err != nil {
+		if err := pollSleep(env, now, deadline, interval); err != nil {
 			return nil, err
 		}
 	}

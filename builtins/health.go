@@ -155,11 +155,7 @@ func waitHealthyFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 			env.Infof("still waiting for %s at %s: %v", name, rawURL, err)
 			lastReport = now
 		}
-		pause := interval
-		if rest := deadline.Sub(now); rest < pause {
-			pause = rest
-		}
-		if err := env.Host.Sleep(env.Ctx, pause); err != nil {
+		if err := pollSleep(env, now, deadline, interval); err != nil {
 			return nil, fmt.Errorf("%s: waiting for %s: %w", b.Name(), name, err)
 		}
 	}
