@@ -1,13 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -436,30 +431,14 @@ type haEtcdMember struct {
 	IsLearner  bool     `json:"isLearner"`
 }
 
-// haEtcdClient is an HTTPS client for the etcd of node n, with the API
-// server's etcd client certificate and the etcd CA read from the node,
-// dialling inside n.
+// haEtcdClient is e2eutil's etcd client for node n; a failure ends the test.
 func haEtcdClient(t *testing.T, n *node.Node) *http.Client {
 	t.Helper()
-	read := func(p string) []byte {
-		b, err := n.ReadFile(p)
-		if err != nil {
-			t.Fatalf("etcd client of %s: %v", n.Name, err)
-		}
-		return b
-	}
-	cert, err := tls.X509KeyPair(read("/etc/kubernetes/pki/apiserver-etcd-client.crt"), read("/etc/kubernetes/pki/apiserver-etcd-client.key"))
+	c, err := e2eutil.EtcdHTTPClient(n, 10*time.Second)
 	if err != nil {
-		t.Fatalf("etcd client certificate of %s: %v", n.Name, err)
+		t.Fatal(err)
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(read("/etc/kubernetes/pki/etcd/ca.crt")) {
-		t.Fatalf("no certificate in %s's etcd/ca.crt", n.Name)
-	}
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		DialContext:     n.DialContext,
-		TLSClientConfig: &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool},
-	}}
+	return c
 }
 
 // checkEtcdMembers: every node's etcd lists the same three members, one
@@ -471,7 +450,7 @@ func checkEtcdMembers(ctx context.Context, t *testing.T, nodes []*node.Node) {
 		var list struct {
 			Members []haEtcdMember `json:"members"`
 		}
-		if err := haEtcdCall(ctx, c, "POST", "https://"+n.IP+":2379/v3/cluster/member/list", &list); err != nil {
+		if err := e2eutil.EtcdCall(ctx, c, "POST", "https://"+n.IP+":2379/v3/cluster/member/list", "{}", &list); err != nil {
 			t.Errorf("etcd member list from %s: %v", n.Name, err)
 			continue
 		}
@@ -499,35 +478,10 @@ func checkEtcdMembers(ctx context.Context, t *testing.T, nodes []*node.Node) {
 			Health string `json:"health"`
 			Reason string `json:"reason"`
 		}
-		if err := haEtcdCall(ctx, c, "GET", "https://"+n.IP+":2379/health", &health); err != nil || health.Health != "true" {
+		if err := e2eutil.EtcdCall(ctx, c, "GET", "https://"+n.IP+":2379/health", "", &health); err != nil || health.Health != "true" {
 			t.Errorf("etcd of %s /health: %+v %v", n.Name, health, err)
 		}
 	}
-}
-
-// haEtcdCall sends an empty JSON request and decodes the answer into out.
-func haEtcdCall(ctx context.Context, c *http.Client, method, url string, out any) error {
-	var body io.Reader
-	if method == "POST" {
-		body = strings.NewReader("{}")
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, body)
-	if err != nil {
-		return err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, bytes.TrimSpace(b))
-	}
-	return json.Unmarshal(b, out)
 }
 
 // checkHAKubeconfigs: each kubeconfig of a control-plane node points where
@@ -658,7 +612,7 @@ func checkNodeDown(ctx context.Context, t *testing.T, n *node.Node, lbClient fun
 		var health struct {
 			Health string `json:"health"`
 		}
-		if err := haEtcdCall(ctx, haEtcdClient(t, o), "GET", "https://"+o.IP+":2379/health", &health); err != nil || health.Health != "true" {
+		if err := e2eutil.EtcdCall(ctx, haEtcdClient(t, o), "GET", "https://"+o.IP+":2379/health", "", &health); err != nil || health.Health != "true" {
 			t.Errorf("etcd of %s with %s down: /health %+v %v", o.Name, n.Name, health, err)
 		}
 	}

@@ -3,13 +3,9 @@ package parity
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path"
@@ -22,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kubelark/kubelark/e2e/internal/e2eutil"
 	"github.com/kubelark/kubelark/e2e/node"
 )
 
@@ -294,7 +291,7 @@ func NormalizeJoin(a Artifacts, id NodeIdentity) Artifacts {
 // server's etcd client certificate), then n's kubelet is stopped and its
 // containers killed (a removed member's etcd stops by itself).
 func leaveEtcd(ctx context.Context, cp, n *node.Node) error {
-	c, err := etcdHTTPClient(cp)
+	c, err := e2eutil.EtcdHTTPClient(cp, 15*time.Second)
 	if err != nil {
 		return err
 	}
@@ -305,7 +302,7 @@ func leaveEtcd(ctx context.Context, cp, n *node.Node) error {
 			Name string `json:"name"`
 		} `json:"members"`
 	}
-	if err := etcdPost(ctx, c, base+"/v3/cluster/member/list", "{}", &list); err != nil {
+	if err := e2eutil.EtcdCall(ctx, c, "POST", base+"/v3/cluster/member/list", "{}", &list); err != nil {
 		return err
 	}
 	id := ""
@@ -318,7 +315,7 @@ func leaveEtcd(ctx context.Context, cp, n *node.Node) error {
 		return fmt.Errorf("etcd of %s has no member %s: %+v", cp.Name, n.Name, list.Members)
 	}
 	// The gateway takes uint64 IDs as JSON strings.
-	if err := etcdPost(ctx, c, base+"/v3/cluster/member/remove", `{"ID":"`+id+`"}`, nil); err != nil {
+	if err := e2eutil.EtcdCall(ctx, c, "POST", base+"/v3/cluster/member/remove", `{"ID":"`+id+`"}`, nil); err != nil {
 		return fmt.Errorf("remove etcd member %s (%s): %w", n.Name, id, err)
 	}
 	if out, err := n.Exec(ctx, n.ServiceScript(), "stop", "kubelet"); err != nil {
@@ -332,59 +329,6 @@ func leaveEtcd(ctx context.Context, cp, n *node.Node) error {
 		n.Exec(ctx, "ctr", "-n", "k8s.io", "-a", node.ContainerdSocket, "tasks", "kill", "-a", "-s", "SIGKILL", task)
 	}
 	return nil
-}
-
-// etcdHTTPClient is an HTTPS client for cp's etcd with the API server's
-// etcd client certificate, dialling inside cp.
-func etcdHTTPClient(cp *node.Node) (*http.Client, error) {
-	read := func(p string) ([]byte, error) { return cp.ReadFile(p) }
-	crt, err := read("/etc/kubernetes/pki/apiserver-etcd-client.crt")
-	if err != nil {
-		return nil, err
-	}
-	key, err := read("/etc/kubernetes/pki/apiserver-etcd-client.key")
-	if err != nil {
-		return nil, err
-	}
-	ca, err := read("/etc/kubernetes/pki/etcd/ca.crt")
-	if err != nil {
-		return nil, err
-	}
-	pair, err := tls.X509KeyPair(crt, key)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(ca) {
-		return nil, fmt.Errorf("no certificate in %s's etcd/ca.crt", cp.Name)
-	}
-	return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
-		DialContext:     cp.DialContext,
-		TLSClientConfig: &tls.Config{Certificates: []tls.Certificate{pair}, RootCAs: pool},
-	}}, nil
-}
-
-func etcdPost(ctx context.Context, c *http.Client, url, body string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
-	if err != nil {
-		return err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("POST %s: %s: %s", url, resp.Status, bytes.TrimSpace(b))
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(b, out)
 }
 
 // sortedList sorts the elements of a (JSON-quoted) comma-separated list.
