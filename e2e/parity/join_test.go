@@ -25,7 +25,12 @@ import (
 // TLS-bootstrapped and its Node is registered, and compares the two with
 // the file collectors (tree, certificates, kubeconfigs, manifests, kubelet
 // files, the kubelet's client certificate), node names and addresses
-// replaced by placeholders. It fails on every difference
+// replaced by placeholders. Then each node is reset by the tool that
+// joined it (`kubeadm reset --force`, `kubelark reset --force`): no
+// container, sandbox or mount below /var/lib/kubelet may be left, a
+// control-plane node's etcd member must be gone, and what is left of the
+// roots (the tree: directories kept, contents emptied) is compared too.
+// It fails on every difference
 // testdata/parity/differences.md does not list, and on every listed
 // difference (of these configs) that no longer occurs. Needs root; fails,
 // never skips, without it.
@@ -91,7 +96,7 @@ func TestParityJoin(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				outs := runJoinBoth(ctx, t, nw, tools, cp, cs, c, pair, secrets, dir)
+				outs, resets := runJoinBoth(ctx, t, nw, tools, cp, cs, c, pair, secrets, dir)
 				var arts [2]Artifacts
 				for i, o := range outs {
 					a, err := CollectAll(o, JoinCollectors())
@@ -109,6 +114,22 @@ func TestParityJoin(t *testing.T) {
 					}
 				}
 				checkParity(t, allow, c.Name, "artifacts", arts[0], arts[1], "; "+time.Since(cstart).Round(100*time.Millisecond).String())
+				// What each tool's reset left of the roots: the same
+				// directories, emptied the same way.
+				var left [2]Artifacts
+				for i, o := range resets {
+					a, err := treeCollector{}.Collect(o)
+					if err != nil {
+						t.Fatal(err)
+					}
+					left[i] = NormalizeJoin(a, pair[i].ID)
+					if keep != "" {
+						if err := os.WriteFile(filepath.Join(dir, o.Tool+".after-reset"), []byte(left[i].Dump()), 0o644); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				checkParity(t, allow, c.Name, "after-reset", left[0], left[1], "")
 			})
 		}
 	})
@@ -120,18 +141,21 @@ func TestParityJoin(t *testing.T) {
 
 // runJoinBoth starts the pair's nodes, joins them (workers at the same
 // time; control-plane nodes one after the other, each taken out of etcd
-// again after its copy, so both join a one-member etcd), waits until each
-// is joined and copies its roots.
-func runJoinBoth(ctx context.Context, t *testing.T, nw *node.Network, tools Tools, cp *node.Node, cs kubernetes.Interface, c *Config, pair [2]joinNode, s JoinSecrets, dir string) [2]*Output {
+// again by its reset, so both join a one-member etcd), waits until each
+// is joined, copies its roots, resets it with the tool that joined it and
+// copies what is left of its roots.
+func runJoinBoth(ctx context.Context, t *testing.T, nw *node.Network, tools Tools, cp *node.Node, cs kubernetes.Interface, c *Config, pair [2]joinNode, s JoinSecrets, dir string) (outs, resets [2]*Output) {
 	t.Helper()
-	var outs [2]*Output
 	var nodes [2]*node.Node
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for i, jn := range pair {
 		outs[i] = &Output{Tool: jn.Tool, Root: filepath.Join(dir, jn.Tool)}
-		if err := os.MkdirAll(outs[i].Root, 0o755); err != nil {
-			t.Fatal(err)
+		resets[i] = &Output{Tool: jn.Tool, Root: filepath.Join(dir, jn.Tool+"-after-reset")}
+		for _, o := range []*Output{outs[i], resets[i]} {
+			if err := os.MkdirAll(o.Root, 0o755); err != nil {
+				t.Fatal(err)
+			}
 		}
 		wg.Add(1)
 		go func() {
@@ -188,7 +212,15 @@ func runJoinBoth(ctx context.Context, t *testing.T, nw *node.Network, tools Tool
 			return err
 		}
 		t.Logf("[%s] %s: joined %s after the join started", n.Name, jn.Tool, time.Since(start).Round(100*time.Millisecond))
-		return copyRoots(ctx, n, outs[i])
+		if err := copyRoots(ctx, n, outs[i], runtimeState); err != nil {
+			return err
+		}
+		start = time.Now()
+		if err := resetNode(ctx, tools, jn.Tool, n, resets[i]); err != nil {
+			return err
+		}
+		t.Logf("[%s] %s reset took %s", n.Name, jn.Tool, time.Since(start).Round(100*time.Millisecond))
+		return nil
 	}
 	if c.Workflow == "join-worker" {
 		for i := range pair {
@@ -197,13 +229,13 @@ func runJoinBoth(ctx context.Context, t *testing.T, nw *node.Network, tools Tool
 		}
 		wg.Wait()
 	} else {
-		// One after the other, and each leaves etcd again once its files
-		// are copied: both meet a one-member etcd, and pjcp's etcd keeps
-		// its quorum when the nodes are torn down (the configs after this
-		// one join the same cluster).
+		// One after the other, and each leaves etcd again through its
+		// reset once its files are copied: both meet a one-member etcd,
+		// and pjcp's etcd keeps its quorum when the nodes are torn down
+		// (the configs after this one join the same cluster).
 		for i := range pair {
 			if errs[i] = join(i); errs[i] == nil {
-				errs[i] = leaveEtcd(ctx, cp, nodes[i])
+				errs[i] = checkEtcdOnly(ctx, cp)
 			}
 			if errs[i] != nil {
 				break
@@ -215,7 +247,7 @@ func runJoinBoth(ctx context.Context, t *testing.T, nw *node.Network, tools Tool
 			t.Fatalf("%s on %s (node %s): %v", pair[i].Tool, c.Path, pair[i].ID.Name, err)
 		}
 	}
-	return outs
+	return outs, resets
 }
 
 // pauseImage is the only image a worker needs (its sandboxes).

@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/kubelark/kubelark/e2e/internal/e2eutil"
 	"github.com/kubelark/kubelark/e2e/node"
 )
 
@@ -148,10 +147,12 @@ var runtimeState = []string{
 }
 
 // copyRoots copies the roots of node n (as the node sees them) into
-// out.Root, owners and modes kept, the kubelet's runtime state left out.
-func copyRoots(ctx context.Context, n *node.Node, out *Output) error {
+// out.Root, owners and modes kept, the paths in exclude left out (the
+// kubelet's runtimeState after a join; nothing after a reset, where every
+// file left counts).
+func copyRoots(ctx context.Context, n *node.Node, out *Output, exclude []string) error {
 	args := []string{"tar", "-C", "/", "-cf", "-"}
-	for _, x := range runtimeState {
+	for _, x := range exclude {
 		args = append(args, "--exclude="+x)
 	}
 	for _, r := range Roots {
@@ -282,53 +283,6 @@ func NormalizeJoin(a Artifacts, id NodeIdentity) Artifacts {
 		out[rep(aid)] = nr
 	}
 	return out
-}
-
-// leaveEtcd takes a joined control-plane node n out of the cluster's etcd
-// again, so the next control-plane join meets the cluster the first one
-// met (one member: joinCP's) and both joins get the same inputs: the
-// member is removed through joinCP's etcd (its JSON gateway, with the API
-// server's etcd client certificate), then n's kubelet is stopped and its
-// containers killed (a removed member's etcd stops by itself).
-func leaveEtcd(ctx context.Context, cp, n *node.Node) error {
-	c, err := e2eutil.EtcdHTTPClient(cp, 15*time.Second)
-	if err != nil {
-		return err
-	}
-	base := "https://" + cp.IP + ":2379"
-	var list struct {
-		Members []struct {
-			ID   string `json:"ID"`
-			Name string `json:"name"`
-		} `json:"members"`
-	}
-	if err := e2eutil.EtcdCall(ctx, c, "POST", base+"/v3/cluster/member/list", "{}", &list); err != nil {
-		return err
-	}
-	id := ""
-	for _, m := range list.Members {
-		if m.Name == n.Name {
-			id = m.ID
-		}
-	}
-	if id == "" {
-		return fmt.Errorf("etcd of %s has no member %s: %+v", cp.Name, n.Name, list.Members)
-	}
-	// The gateway takes uint64 IDs as JSON strings.
-	if err := e2eutil.EtcdCall(ctx, c, "POST", base+"/v3/cluster/member/remove", `{"ID":"`+id+`"}`, nil); err != nil {
-		return fmt.Errorf("remove etcd member %s (%s): %w", n.Name, id, err)
-	}
-	if out, err := n.Exec(ctx, n.ServiceScript(), "stop", "kubelet"); err != nil {
-		return fmt.Errorf("stop %s's kubelet: %w: %s", n.Name, err, out)
-	}
-	out, err := n.Exec(ctx, "ctr", "-n", "k8s.io", "-a", node.ContainerdSocket, "tasks", "ls", "-q")
-	if err != nil {
-		return fmt.Errorf("list %s's containers: %w: %s", n.Name, err, out)
-	}
-	for _, task := range strings.Fields(string(out)) {
-		n.Exec(ctx, "ctr", "-n", "k8s.io", "-a", node.ContainerdSocket, "tasks", "kill", "-a", "-s", "SIGKILL", task)
-	}
-	return nil
 }
 
 // sortedList sorts the elements of a (JSON-quoted) comma-separated list.
