@@ -152,6 +152,7 @@ func BenchmarkJoin(b *testing.B) {
 	}
 	samples := map[string]map[string][]Sample{}
 	extra := map[string]map[string]map[string][]float64{}
+	resets := map[string][]Sample{}
 	for _, sc := range scenarios {
 		samples[sc] = map[string][]Sample{}
 		extra[sc] = map[string]map[string][]float64{"kubelark": {}, "kubeadm": {}}
@@ -172,9 +173,17 @@ func BenchmarkJoin(b *testing.B) {
 					before = func() (string, error) { return jc.newToken(ctx, t) }
 				}
 				batch, err := jc.joinWith(ctx, t, tool, nodes, jc.token, before)
+				if err == nil && sc == "worker" {
+					// The joined worker is then reset by the same tool.
+					var rs Sample
+					if rs, err = measureReset(ctx, t, tool, nodes[0]); err == nil {
+						fmt.Fprintf(os.Stderr, "[bench] round %d %s reset of %s: %s, %d tool requests\n", r+1, tool, nodes[0].Name, rs.Wall.Round(time.Millisecond), rs.Requests)
+						resets[tool] = append(resets[tool], rs)
+					}
+				}
 				jc.release(ctx, b, nodes)
 				if err != nil {
-					b.Fatalf("round %d, %s %s join: %v", r+1, sc, tool, err)
+					b.Fatalf("round %d, %s %s join or reset: %v", r+1, sc, tool, err)
 				}
 				j := batch.joins[0]
 				s := j.tool
@@ -253,6 +262,13 @@ func BenchmarkJoin(b *testing.B) {
 			}
 		})
 	}
+	b.Run("worker-reset", func(b *testing.B) {
+		for _, tool := range order {
+			b.Run("tool="+tool, func(b *testing.B) {
+				Report(b, resets[tool], map[string][]float64{"median-ms/op": {medianWall(resets[tool])}})
+			})
+		}
+	})
 	b.Run("concurrent", func(b *testing.B) {
 		for _, n := range sizes {
 			b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
@@ -683,4 +699,26 @@ func phaseLine(p map[string]float64) string {
 		parts = append(parts, fmt.Sprintf("%s %s", n, time.Duration(p[n]*1e6).Round(time.Millisecond)))
 	}
 	return "; phases: " + strings.Join(parts, ", ")
+}
+
+// measureReset runs tool's reset on the joined worker n, as a user would
+// (no prompt, the node's CRI socket named, kubelark reaching the kubelet
+// through the node's service command), with the request log each tool's
+// count reads.
+func measureReset(ctx context.Context, t Tools, tool string, n *testNode) (Sample, error) {
+	args := []string{t.Kubeadm, "reset", "--force", "--cri-socket", "unix://" + node.ContainerdSocket, "--v=6"}
+	if tool == "kubelark" {
+		args = []string{t.Kubelark, "reset", "--force", "--cri-socket", "unix://" + node.ContainerdSocket,
+			"--service-command", n.ServiceCommand(), "-vv"}
+	}
+	s, err := Measure(n.Command(ctx, args...))
+	if err != nil {
+		return s, fmt.Errorf("%s reset on %s: %w", tool, n.Name, err)
+	}
+	if tool == "kubelark" {
+		s.Requests, err = CountKubelarkRequests(s.Output)
+	} else {
+		s.Requests = CountKubeadmRequests(s.Output)
+	}
+	return s, err
 }
