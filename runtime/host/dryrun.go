@@ -37,6 +37,8 @@ type DryRun struct {
 	// unmounted counts the unmounts this run answered, by mount point
 	// (mounts.go); later Mounts calls hide that many layers.
 	unmounted map[string]int
+	// removedPods are the Pod sandboxes this run "removed" (CRI).
+	removedPods map[string]bool
 
 	etcdOnce sync.Once    // makes etcd on the first Etcd call
 	etcd     *etcdOverlay // the run's etcd member changes (dryrun_etcd.go)
