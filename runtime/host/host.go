@@ -94,6 +94,9 @@ type Clock interface {
 // Host is everything a builtin may touch.
 type Host interface {
 	Files
+	Trees
+	Mounts
+	Console
 	Services
 	Facts
 	Network
