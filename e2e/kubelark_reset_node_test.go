@@ -176,7 +176,7 @@ func nodeState(ctx context.Context, t *testing.T, n *node.Node) resetState {
 		return strings.Fields(string(b))
 	}
 	return resetState{
-		files: sh(`find /etc/kubernetes /var/lib/kubelet /var/lib/etcd -mindepth 1 -xdev ! -path /etc/kubernetes/manifests ! -path /etc/kubernetes/pki 2>/dev/null | sort; true`),
+		files:  sh(`find /etc/kubernetes /var/lib/kubelet /var/lib/etcd -mindepth 1 -xdev ! -path /etc/kubernetes/manifests ! -path /etc/kubernetes/pki 2>/dev/null | sort; true`),
 		mounts: sh(`awk '$5 ~ "^/var/lib/kubelet/" {print $5}' /proc/self/mountinfo`),
 		pods:   sh(`ctr -a ` + node.ContainerdSocket + ` -n k8s.io containers ls -q`),
 		chains: sh(`(iptables-save; ip6tables-save) 2>/dev/null | grep -oE '^:(KUBE|CNI)-[^ ]+' | sort -u; true`),
