@@ -98,3 +98,37 @@ func TestResetCertDirOutsideRoots(t *testing.T) {
 	}
 	t.Logf("refused: %v", err)
 }
+
+// TestResetSandboxedNode: the real recipe under the sandbox the command
+// line puts around every run (Sandbox(Fake), and Sandbox(DryRun(Fake)) for
+// --dry-run) reads and deletes only what its roots allow, with every option.
+func TestResetSandboxedNode(t *testing.T) {
+	for _, tc := range []struct {
+		dry bool
+		set []string
+	}{
+		{true, []string{"cleanup_cni=true", "cleanup_tmp_dir=true", "delete_node=true"}},
+		{false, []string{"cleanup_cni=true", "cleanup_tmp_dir=true", "delete_node=true"}},
+		{false, nil}, // the report reads the CNI dirs
+	} {
+		dry := tc.dry
+		cp := controlPlaneNode(t)
+		cp.Put("/etc/cni/net.d/10-bridge.conflist", []byte("{}"), 0o644)
+		cp.Put("/var/lib/cni/networks/bridge/10.244.0.2", []byte("x"), 0o644)
+		var base host.Host = cp
+		if dry {
+			base = host.NewDryRun(cp)
+		}
+		h, err := host.NewSandbox(base, host.SandboxOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, out, err := runReset(t, h, dry, append([]string{"force=true"}, tc.set...)...)
+		if err != nil {
+			t.Fatalf("dry run %v: sandboxed reset: %v\n%s", dry, err, out)
+		}
+		if left := leftFiles(cp); !dry && len(left) > 0 {
+			t.Errorf("files left: %v", left)
+		}
+	}
+}
