@@ -79,7 +79,7 @@ func TestKubelarkResetNode(t *testing.T) {
 		before := nodeState(ctx, t, cp)
 		plan := filepath.Join(cp.Dir, "reset-plan.json")
 		o := run(ctx, t, cp, append([]string{kubelark, "reset", "--dry-run", "--set", "delete_node=true", "--plan", plan}, local(cp)...)...)
-		ops := planOps(t, plan)
+		ops := resetPlanOps(t, plan)
 		for _, op := range []string{"file.delete", "mount.unmount", "cri.pod-remove", "api.delete", "service.stop"} {
 			if ops[op] == 0 {
 				t.Errorf("the dry run plans no %s (ops: %v)", op, ops)
@@ -204,8 +204,8 @@ func checkClean(ctx context.Context, t *testing.T, n *node.Node, options bool) {
 	}
 }
 
-// planOps counts a plan file's actions by op.
-func planOps(t *testing.T, path string) map[string]int {
+// resetPlanOps counts a plan file's actions by op.
+func resetPlanOps(t *testing.T, path string) map[string]int {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
