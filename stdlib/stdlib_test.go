@@ -32,6 +32,8 @@ var contractNames = []string{
 	"cluster_info", "https_get", "kubeconfig_decode", "kubeconfig_encode", "ca_cert_hashes", "wait_file", "remove_file",
 	// control-plane join's etcd (builtins/etcd.go)
 	"etcd_client",
+	// reset (recipes/reset.star; builtins/ of branch resetb)
+	"list_dir", "remove_tree", "real_path", "mounts", "unmount", "cri_client", "confirm", "netfilter_flush", "nft_delete_tables",
 }
 
 // placeholders are modules that predate the namespace convention (the

@@ -19,7 +19,22 @@ type CRI interface {
 	RuntimeConfig(ctx context.Context) (*runtimeapi.RuntimeConfigResponse, error)
 	ImageStatus(ctx context.Context, image string) (*runtimeapi.ImageStatusResponse, error)
 	PullImage(ctx context.Context, image string) error
+	// ListPodSandbox lists every Pod sandbox of the runtime (reset).
+	ListPodSandbox(ctx context.Context) ([]*runtimeapi.PodSandbox, error)
+	// ListContainers lists every container (reset reports what is left).
+	ListContainers(ctx context.Context) ([]*runtimeapi.Container, error)
+	// StopPodSandbox stops the sandbox and its containers; RemovePodSandbox
+	// removes them (kubeadm's RemoveContainers calls both, 5 tries).
+	StopPodSandbox(ctx context.Context, id string) error
+	RemovePodSandbox(ctx context.Context, id string) error
 	Close() error
+}
+
+// IsNotFound reports whether a CRI call failed because the sandbox or
+// container is gone (removed meanwhile).
+func IsNotFound(err error) bool {
+	s, ok := status.FromError(err)
+	return ok && s.Code() == codes.NotFound
 }
 
 // IsUnimplemented reports whether a CRI call failed because the runtime
@@ -41,6 +56,16 @@ type FakeCRI struct {
 	mu               sync.Mutex
 	images           map[string]bool
 	Pulled           []string // images pulled, in order
+	// Pods and Containers are the runtime's sandboxes and containers;
+	// RemovePodSandbox drops a Pod and its containers. StopErr and
+	// RemoveErr fail the first calls for an id (a slice of errors, one per
+	// call, consumed in order). Stopped and Removed record the ids.
+	Pods       []*runtimeapi.PodSandbox
+	Containers []*runtimeapi.Container
+	StopErr    map[string][]error
+	RemoveErr  map[string][]error
+	Stopped    []string
+	Removed    []string
 }
 
 // AddImages marks images as present.
@@ -102,3 +127,68 @@ func (f *FakeCRI) PullImage(ctx context.Context, image string) error {
 }
 
 func (f *FakeCRI) Close() error { return nil }
+
+func (f *FakeCRI) ListPodSandbox(ctx context.Context) ([]*runtimeapi.PodSandbox, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*runtimeapi.PodSandbox(nil), f.Pods...), nil
+}
+
+func (f *FakeCRI) ListContainers(ctx context.Context) ([]*runtimeapi.Container, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*runtimeapi.Container(nil), f.Containers...), nil
+}
+
+// nextErr pops the next scripted error for id; the caller holds f.mu.
+func nextErr(m map[string][]error, id string) error {
+	if errs := m[id]; len(errs) > 0 {
+		m[id] = errs[1:]
+		return errs[0]
+	}
+	return nil
+}
+
+func (f *FakeCRI) StopPodSandbox(ctx context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := nextErr(f.StopErr, id); err != nil {
+		return err
+	}
+	for _, p := range f.Pods {
+		if p.Id == id {
+			p.State = runtimeapi.PodSandboxState_SANDBOX_NOTREADY
+			for _, c := range f.Containers {
+				if c.PodSandboxId == id && c.State == runtimeapi.ContainerState_CONTAINER_RUNNING {
+					c.State = runtimeapi.ContainerState_CONTAINER_EXITED
+				}
+			}
+			f.Stopped = append(f.Stopped, id)
+			return nil
+		}
+	}
+	return status.Errorf(codes.NotFound, "an error occurred when try to find sandbox %q: not found", id)
+}
+
+func (f *FakeCRI) RemovePodSandbox(ctx context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := nextErr(f.RemoveErr, id); err != nil {
+		return err
+	}
+	for i, p := range f.Pods {
+		if p.Id == id {
+			f.Pods = append(f.Pods[:i:i], f.Pods[i+1:]...)
+			var keep []*runtimeapi.Container
+			for _, c := range f.Containers {
+				if c.PodSandboxId != id {
+					keep = append(keep, c)
+				}
+			}
+			f.Containers = keep
+			f.Removed = append(f.Removed, id)
+			return nil
+		}
+	}
+	return nil // containerd: removing a missing sandbox succeeds
+}

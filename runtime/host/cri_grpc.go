@@ -55,4 +55,30 @@ func (g *grpcCRI) PullImage(ctx context.Context, image string) error {
 	return err
 }
 
+func (g *grpcCRI) ListPodSandbox(ctx context.Context) ([]*runtimeapi.PodSandbox, error) {
+	r, err := g.rt.ListPodSandbox(ctx, &runtimeapi.ListPodSandboxRequest{})
+	if err != nil {
+		return nil, err
+	}
+	return r.Items, nil
+}
+
+func (g *grpcCRI) ListContainers(ctx context.Context) ([]*runtimeapi.Container, error) {
+	r, err := g.rt.ListContainers(ctx, &runtimeapi.ListContainersRequest{})
+	if err != nil {
+		return nil, err
+	}
+	return r.Containers, nil
+}
+
+func (g *grpcCRI) StopPodSandbox(ctx context.Context, id string) error {
+	_, err := g.rt.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{PodSandboxId: id})
+	return err
+}
+
+func (g *grpcCRI) RemovePodSandbox(ctx context.Context, id string) error {
+	_, err := g.rt.RemovePodSandbox(ctx, &runtimeapi.RemovePodSandboxRequest{PodSandboxId: id})
+	return err
+}
+
 func (g *grpcCRI) Close() error { return g.conn.Close() }

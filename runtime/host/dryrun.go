@@ -34,6 +34,11 @@ type DryRun struct {
 	mu      sync.Mutex
 	overlay map[string]*memEntry // cleaned path -> entry; nil = tombstone
 	skew    time.Duration        // virtual time slept
+	// unmounted counts the unmounts this run answered, by mount point
+	// (mounts.go); later Mounts calls hide that many layers.
+	unmounted map[string]int
+	// removedPods are the Pod sandboxes this run "removed" (CRI).
+	removedPods map[string]bool
 
 	etcdOnce sync.Once    // makes etcd on the first Etcd call
 	etcd     *etcdOverlay // the run's etcd member changes (dryrun_etcd.go)
@@ -73,6 +78,24 @@ func (d *DryRun) stat(p string) (fs.FileInfo, error) {
 			return nil, &fs.PathError{Op: "stat", Path: p, Err: fs.ErrNotExist}
 		}
 		return memInfo{name: path.Base(p), e: e}, nil
+	}
+	return d.base.Stat(p)
+}
+
+// lstat is stat without following a symlink at p; the caller holds d.mu.
+func (d *DryRun) lstat(p string) (fs.FileInfo, error) {
+	if e, ok := d.overlay[p]; ok {
+		if e == nil {
+			return nil, &fs.PathError{Op: "lstat", Path: p, Err: fs.ErrNotExist}
+		}
+		return memInfo{name: path.Base(p), e: e}, nil
+	}
+	return d.baseLstat(p)
+}
+
+func (d *DryRun) baseLstat(p string) (fs.FileInfo, error) {
+	if l, ok := d.base.(linkReader); ok {
+		return l.Lstat(p)
 	}
 	return d.base.Stat(p)
 }
@@ -251,7 +274,7 @@ func (d *DryRun) Remove(p string) (WriteResult, error) {
 	p = clean(p)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	fi, err := d.stat(p)
+	fi, err := d.lstat(p) // a symlink is removed, not its target
 	if errors.Is(err, fs.ErrNotExist) {
 		return Absent, nil
 	}
@@ -267,8 +290,8 @@ func (d *DryRun) Remove(p string) (WriteResult, error) {
 			return "", &fs.PathError{Op: "remove", Path: p, Err: errNotEmpty}
 		}
 	}
-	if _, err := d.base.Stat(p); err == nil {
-		d.overlay[p] = nil // hide the base path
+	if _, err := d.baseLstat(p); err == nil {
+		d.overlay[p] = nil // hide the base path (a dangling link too)
 	} else {
 		delete(d.overlay, p) // only the overlay had it
 	}

@@ -53,6 +53,13 @@ type Fake struct {
 	// FActiveUnits answer is-active/is-enabled; other units are inactive.
 	FActiveUnits map[string]bool
 	Clock        time.Time
+	// FMounts is the mount table (mountinfo order); Unmount removes from
+	// it and appends "path[ FLAGS]" to Unmounted. FMountsErr fails Mounts,
+	// FUnmountErr fails the unmount of a path.
+	FMounts     []string
+	FMountsErr  error
+	FUnmountErr map[string]error
+	Unmounted   []string
 
 	mu       sync.Mutex
 	Services []string // "restart kubelet", … in call order

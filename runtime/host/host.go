@@ -94,6 +94,8 @@ type Clock interface {
 // Host is everything a builtin may touch.
 type Host interface {
 	Files
+	Trees
+	Mounts
 	Services
 	Facts
 	Network

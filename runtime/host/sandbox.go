@@ -10,7 +10,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/kubelark/kubelark/runtime/cluster"
@@ -163,55 +162,14 @@ const maxLinks = 40
 // resolve cleans p and follows every symlink in it (recipe-path space).
 // The part of p that does not exist yet is appended as is.
 func (s *Sandbox) resolve(p string) (string, error) {
-	if !strings.HasPrefix(p, "/") {
-		return "", fmt.Errorf("path %q is relative; recipes must use absolute paths", p)
-	}
-	p = path.Clean(p)
 	lr, ok := s.base.(linkReader)
 	if !ok {
-		return p, nil // an in-memory base has no symlinks
+		if !strings.HasPrefix(p, "/") {
+			return "", fmt.Errorf("path %q is relative; recipes must use absolute paths", p)
+		}
+		return path.Clean(p), nil // an in-memory base has no symlinks
 	}
-	todo := splitPath(p)
-	cur := "/"
-	links := 0
-	for len(todo) > 0 {
-		c := todo[0]
-		todo = todo[1:]
-		if c == ".." {
-			if cur == "/" {
-				if s.root != "" {
-					return "", fmt.Errorf("path %s: a symlink points outside --root %s", p, s.root)
-				}
-				continue
-			}
-			cur = path.Dir(cur)
-			continue
-		}
-		next := path.Join(cur, c)
-		fi, err := lr.Lstat(s.real(next))
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-				return path.Join(append([]string{next}, todo...)...), nil
-			}
-			return "", err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			cur = next
-			continue
-		}
-		if links++; links > maxLinks {
-			return "", fmt.Errorf("path %s: too many levels of symbolic links", p)
-		}
-		target, err := lr.Readlink(s.real(next))
-		if err != nil {
-			return "", err
-		}
-		if path.IsAbs(target) {
-			cur = "/" // with --root: relative to the root, as in a chroot
-		}
-		todo = append(splitPath(target), todo...)
-	}
-	return cur, nil
+	return resolveIn(lr, p, s.root)
 }
 
 // resolveParent resolves all but the last element, for operations on a

@@ -19,13 +19,16 @@ type mapped struct {
 
 // loadInit is Load followed by the init recipe's mapping; an error is
 // either side's.
-func loadInit(data []byte) (*mapped, error) {
+func loadInit(data []byte) (*mapped, error) { return loadMapped(data, "init") }
+
+// loadMapped is Load followed by recipe's mapping (kubeadmconfig.<recipe>_params).
+func loadMapped(data []byte, recipe string) (*mapped, error) {
 	cfg, err := Load(data)
 	if err != nil {
 		return nil, err
 	}
-	m, err := runtime.MapConfig(runtime.Options{StdlibFS: stdlib.FS, ConfigDocs: cfg.Docs, Recipe: "init"},
-		"@stdlib//kubeadmconfig.star", "kubeadmconfig.init_params")
+	m, err := runtime.MapConfig(runtime.Options{StdlibFS: stdlib.FS, ConfigDocs: cfg.Docs, Recipe: recipe},
+		"@stdlib//kubeadmconfig.star", "kubeadmconfig."+recipe+"_params")
 	if err != nil {
 		return nil, err
 	}
