@@ -57,6 +57,7 @@ func registerEtcd(r *runtime.Registry) {
 			"  promote(id) -> member: makes a learner a voter, retried while etcd says it is not in sync with the leader " +
 			"(until the client timeout); a member that already votes is fine;\n" +
 			"  wait_endpoints(timeout=\"40s\", interval=\"5s\") -> endpoints: until every endpoint answers Status (kubeadm: 8 x 5s);\n" +
+			"  remove(id) -> True when member id (as members() gives it) was removed, False when no member has that id (already removed; reset's remove-etcd-member);\n" +
 			"  close().\n" +
 			"Calls that fail to reach etcd are retried every 500ms until the client timeout; every error names the step " +
 			"(\"etcd member add\", \"etcd promote\"...), the endpoints and what to do.",
@@ -69,9 +70,9 @@ func registerEtcd(r *runtime.Registry) {
 			{Name: "unread", Type: "bool", Doc: "dry run only: there is no cluster to read (discovery gave placeholders); nothing is dialled and members() lists only this run's changes, so add_learner and promote are still planned"},
 		},
 		DryRun: "The client is built and reads (members, sync, status, quorum) go to the real cluster when it answers; a cluster that does " +
-			"not answer fails the read at once (no retries). add_learner and promote are not sent: they are recorded (etcd.member-add, " +
-			"etcd.member-promote, result recorded) and answered as if done (an added learner gets the placeholder id 00000000000d1a01, " +
-			"later members() lists it); the waits are recorded, not performed. Under --root, or with unread=True, there is no cluster behind: members() lists only this run's additions.",
+			"not answer fails the read at once (no retries). add_learner, promote and remove are not sent: they are recorded (etcd.member-add, " +
+			"etcd.member-promote, etcd.member-remove, result recorded) and answered as if done (an added learner gets the placeholder id 00000000000d1a01, " +
+			"later members() lists it; a removed member is no longer listed); the waits are recorded, not performed. Under --root, or with unread=True, there is no cluster behind: members() lists only this run's additions.",
 		Fn: etcdClientFn,
 	})
 }
@@ -104,6 +105,7 @@ var etcdMethods = map[string]func(c *etcdClient, thread *starlark.Thread, b *sta
 	"wait_started":   (*etcdClient).waitStarted,
 	"promote":        (*etcdClient).promote,
 	"wait_endpoints": (*etcdClient).waitEndpoints,
+	"remove":         (*etcdClient).remove,
 	"close":          (*etcdClient).close,
 }
 
@@ -747,4 +749,45 @@ func (c *etcdClient) close(thread *starlark.Thread, b *starlark.Builtin, args st
 		return nil, fmt.Errorf("etcd close: %w", err)
 	}
 	return starlark.None, nil
+}
+
+// remove is reset's remove-etcd-member: kubeadm's RemoveMember, retried
+// while etcd is unavailable; an id no member has is "already removed"
+// (rpctypes.ErrMemberNotFound), so a second reset finds nothing to do.
+func (c *etcdClient) remove(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, err
+	}
+	const step = "etcd member remove"
+	var idV starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "id", &idV); err != nil {
+		return nil, err
+	}
+	id, err := memberIDArg(step, idV)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := c.list(env)
+	if err != nil {
+		return nil, fmt.Errorf("%s: member %s: listing the members of %s: %w%s", step, memberHex(id), c.where(), err, unreachableHint(err))
+	}
+	m, ok := findMember(ms, id)
+	if !ok {
+		return starlark.False, nil
+	}
+	err = c.call(env, func(ctx context.Context) error { return c.e.MemberRemove(ctx, id) })
+	if host.EtcdErrorKind(err) == host.EtcdMemberNotFound {
+		return starlark.False, nil // removed meanwhile
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: member %s (%s) through %s: %w%s", step, memberHex(id), m.Name, c.where(), err, unreachableHint(err))
+	}
+	result := string(host.Deleted)
+	if c.e.DryRun() {
+		result = "recorded"
+	}
+	c.record(thread, env, "etcd_member_remove", runtime.Action{Op: "etcd.member-remove", Target: firstPeer(m), Subject: memberHex(id), Result: result,
+		Summary: map[string]any{"id": memberHex(id), "name": m.Name}})
+	return starlark.True, nil
 }

@@ -40,6 +40,7 @@ type etcdOverlay struct {
 	next     uint64
 	added    []EtcdMember
 	promoted map[uint64]bool
+	removed  map[uint64]bool
 }
 
 // errNoEtcdBehind answers reads when no cluster is behind the overlay.
@@ -84,11 +85,16 @@ func (e *dryEtcd) MemberList(ctx context.Context) ([]EtcdMember, error) {
 	}
 	e.ov.mu.Lock()
 	defer e.ov.mu.Unlock()
-	ms = append(cloneMembers(ms), cloneMembers(e.ov.added)...)
-	for i := range ms {
-		if e.ov.promoted[ms[i].ID] {
-			ms[i].IsLearner = false
+	all := append(cloneMembers(ms), cloneMembers(e.ov.added)...)
+	ms = all[:0]
+	for _, m := range all {
+		if e.ov.removed[m.ID] {
+			continue
 		}
+		if e.ov.promoted[m.ID] {
+			m.IsLearner = false
+		}
+		ms = append(ms, m)
 	}
 	return ms, nil
 }
@@ -136,6 +142,30 @@ func (e *dryEtcd) MemberPromote(ctx context.Context, id uint64) error {
 	return fmt.Errorf("etcdserver: %s", etcdMsgMemberNotFound)
 }
 
+// MemberRemove sends nothing: a listed member is not listed from now on.
+func (e *dryEtcd) MemberRemove(ctx context.Context, id uint64) error {
+	ms, err := e.MemberList(ctx)
+	if err != nil {
+		return err
+	}
+	if _, ok := findEtcdMember(ms, id); !ok {
+		return fmt.Errorf("etcdserver: %s", etcdMsgMemberNotFound)
+	}
+	e.ov.mu.Lock()
+	e.ov.removed[id] = true
+	e.ov.mu.Unlock()
+	return nil
+}
+
+func findEtcdMember(ms []EtcdMember, id uint64) (EtcdMember, bool) {
+	for _, m := range ms {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return EtcdMember{}, false
+}
+
 func (e *dryEtcd) Status(ctx context.Context, endpoint string) error {
 	if e.base == nil {
 		return e.read("status", errNoEtcdBehind)
@@ -160,5 +190,5 @@ func (e *dryEtcd) Sync(ctx context.Context) ([]string, error) {
 }
 
 func newEtcdOverlay() *etcdOverlay {
-	return &etcdOverlay{next: DryRunEtcdMemberID, promoted: map[uint64]bool{}}
+	return &etcdOverlay{next: DryRunEtcdMemberID, promoted: map[uint64]bool{}, removed: map[uint64]bool{}}
 }

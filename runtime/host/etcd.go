@@ -15,7 +15,7 @@ import (
 //     writes are not sent: MemberAddAsLearner answers with a learner with a
 //     placeholder ID (DryRunEtcdMemberID...) that later MemberList calls
 //     see, MemberPromote marks it (or a real learner) a voter in the
-//     overlay.
+//     overlay, MemberRemove hides the member from later lists.
 //   - Sandbox: passes through; under --root (not the running system) a
 //     dry-run overlay with no cluster behind it.
 //   - Fake: FEtcd, an in-memory cluster (FakeEtcd).
@@ -33,6 +33,9 @@ type Etcd interface {
 	// MemberPromote makes learner id a voting member. etcd refuses while
 	// the learner is not in sync with the leader (EtcdLearnerNotReady).
 	MemberPromote(ctx context.Context, id uint64) error
+	// MemberRemove removes member id (reset's remove-etcd-member); etcd
+	// answers "member not found" (EtcdMemberNotFound) for an unknown id.
+	MemberRemove(ctx context.Context, id uint64) error
 	// Status asks the one member at endpoint for its status; an error
 	// when it does not answer or reports errors (no leader, corrupt...).
 	Status(ctx context.Context, endpoint string) error

@@ -60,6 +60,8 @@ type Fake struct {
 	FMountsErr  error
 	FUnmountErr map[string]error
 	Unmounted   []string
+	// FConsole is the operator at the terminal; nil = stdin is not one.
+	FConsole *FakeConsole
 
 	mu       sync.Mutex
 	Services []string // "restart kubelet", … in call order

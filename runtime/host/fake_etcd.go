@@ -61,7 +61,7 @@ type FakeEtcd struct {
 	// MaxLearners is etcd's --max-learners (1 by default).
 	MaxLearners int
 	// Writes lists the changes the cluster received, in order:
-	// "add-learner <peer URL>", "promote <id hex>". A dry-run test checks
+	// "add-learner <peer URL>", "promote <id hex>", "remove <id hex>". A dry-run test checks
 	// it stays empty.
 	Writes []string
 	// TLS is the material the last client was made with.
@@ -290,6 +290,26 @@ func (e *fakeEtcdClient) MemberPromote(ctx context.Context, id uint64) error {
 	m.IsLearner = false
 	e.c.Writes = append(e.c.Writes, fmt.Sprintf("promote %016x", id))
 	return nil
+}
+
+// MemberRemove drops the member (it needs a quorum, as etcd does).
+func (e *fakeEtcdClient) MemberRemove(ctx context.Context, id uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.c.mu.Lock()
+	defer e.c.mu.Unlock()
+	if err := e.c.reach(e.eps(), true); err != nil {
+		return err
+	}
+	for i, m := range e.c.members {
+		if m.ID == id {
+			e.c.members = append(e.c.members[:i:i], e.c.members[i+1:]...)
+			e.c.Writes = append(e.c.Writes, fmt.Sprintf("remove %016x", id))
+			return nil
+		}
+	}
+	return fmt.Errorf("etcdserver: %s", etcdMsgMemberNotFound)
 }
 
 func (e *fakeEtcdClient) Status(ctx context.Context, endpoint string) error {

@@ -96,6 +96,7 @@ type Host interface {
 	Files
 	Trees
 	Mounts
+	Console
 	Services
 	Facts
 	Network

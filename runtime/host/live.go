@@ -40,6 +40,10 @@ type LiveOptions struct {
 	// A systemctl binary alone is not enough: containers and this project's
 	// test VMs ship systemctl without running systemd.
 	SystemdMarker string
+	// Stdin and Stdout are the terminal the console door asks on; nil
+	// means os.Stdin and os.Stdout.
+	Stdin  *os.File
+	Stdout io.Writer
 }
 
 // Live acts on the real machine. It is used alone for a real run, under a
@@ -49,6 +53,7 @@ type Live struct {
 	opts    LiveOptions
 	environ []string
 	clients *cluster.Live
+	console *liveConsole
 }
 
 var _ Host = (*Live)(nil)
@@ -62,7 +67,13 @@ func NewLive(opts LiveOptions) *Live {
 	if opts.SystemdMarker == "" {
 		opts.SystemdMarker = "/run/systemd/system"
 	}
-	l := &Live{opts: opts, environ: append([]string(nil), env...)}
+	l := &Live{opts: opts, environ: append([]string(nil), env...), console: &liveConsole{in: opts.Stdin, out: opts.Stdout}}
+	if l.console.in == nil {
+		l.console.in = os.Stdin
+	}
+	if l.console.out == nil {
+		l.console.out = os.Stdout
+	}
 	l.clients = cluster.NewLive(cluster.LiveOptions{Clock: l})
 	return l
 }

@@ -92,6 +92,11 @@ func (e *liveEtcd) MemberPromote(ctx context.Context, id uint64) error {
 	return err
 }
 
+func (e *liveEtcd) MemberRemove(ctx context.Context, id uint64) error {
+	_, err := e.c.MemberRemove(ctx, id)
+	return err
+}
+
 func (e *liveEtcd) Status(ctx context.Context, endpoint string) error {
 	resp, err := e.c.Status(ctx, endpoint)
 	if err != nil {

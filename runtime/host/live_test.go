@@ -181,3 +181,22 @@ func writeScript(t *testing.T, dir, name, body string) {
 		t.Fatal(err)
 	}
 }
+
+// TestLiveConsoleNoTerminal: a pipe on stdin is not a terminal: nobody is
+// asked, nothing is written.
+func TestLiveConsoleNoTerminal(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	var out strings.Builder
+	l := NewLive(LiveOptions{Stdin: r, Stdout: &out})
+	if _, err := l.Ask("Proceed? [y/N]: "); !errors.Is(err, ErrNoTerminal) {
+		t.Errorf("Ask on a pipe = %v, want ErrNoTerminal", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("wrote %q", out.String())
+	}
+}
