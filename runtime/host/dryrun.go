@@ -39,6 +39,8 @@ type DryRun struct {
 	unmounted map[string]int
 	// removedPods are the Pod sandboxes this run "removed" (CRI).
 	removedPods map[string]bool
+	// netfilter holds the packet-filter deletions (netfilter.go).
+	netfilter *dryNetfilter
 
 	etcdOnce sync.Once    // makes etcd on the first Etcd call
 	etcd     *etcdOverlay // the run's etcd member changes (dryrun_etcd.go)

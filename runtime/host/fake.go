@@ -62,6 +62,8 @@ type Fake struct {
 	Unmounted   []string
 	// FConsole is the operator at the terminal; nil = stdin is not one.
 	FConsole *FakeConsole
+	// FNetfilter is the packet filter; nil = no iptables/nft binaries.
+	FNetfilter *FakeNetfilter
 
 	mu       sync.Mutex
 	Services []string // "restart kubelet", … in call order

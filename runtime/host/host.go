@@ -97,6 +97,7 @@ type Host interface {
 	Trees
 	Mounts
 	Console
+	Netfilter
 	Services
 	Facts
 	Network
