@@ -60,3 +60,16 @@ again = c.remove("`+memberHex(id2)+`")
 		t.Errorf("plan = %+v", a)
 	}
 }
+
+// TestEtcdRemoveRetriesUnhealthy: real etcd refuses a removal with
+// "unhealthy cluster" while the remaining members have not been connected
+// for its health window; the call is retried as kubeadm's is.
+func TestEtcdRemoveRetriesUnhealthy(t *testing.T) {
+	if host.EtcdErrorKind(etcdErrText("etcdserver: unhealthy cluster")) != host.EtcdUnavailable {
+		t.Error("unhealthy cluster is not retried")
+	}
+}
+
+type etcdErrText string
+
+func (e etcdErrText) Error() string { return string(e) }

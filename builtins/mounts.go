@@ -25,6 +25,8 @@ func registerMounts(r *runtime.Registry) {
 		Signature: "mounts(under)",
 		Doc: "Returns the mount points at or below under (resolved with real_path first), deepest first: the reverse order of " +
 			"/proc/self/mountinfo, so unmounting in list order never meets a busy parent. A path mounted twice is listed twice.\n" +
+			"under itself is listed when it is a mount point: kubeadm unmounts only the mounts strictly below the kubelet's directory " +
+			"(filter it out, [m for m in mounts(d) if m != d]; on a node whose /var/lib/kubelet is a file system of its own, unmounting it would expose the directory beneath).\n" +
 			"Under --root the relocated tree's mounts are listed (those below ROOT/under, as recipe paths).",
 		Args:   []runtime.Arg{{Name: "under", Type: "string", Doc: "absolute path, e.g. /var/lib/kubelet"}},
 		DryRun: "Reads the real mount table, less the mounts this dry run unmounted.",

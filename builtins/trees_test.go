@@ -195,3 +195,28 @@ r = remove_tree("/etc/kubernetes")
 	}
 	wantErr(t, h, `real_path("/etc/shadow-not-readable/x")`, "refusing to resolve")
 }
+
+// TestRemoveTreeCNIRoots: reset's cleanup_cni=true empties the CNI's
+// configuration and state directories, default roots of the sandbox;
+// their parent stays out of reach.
+func TestRemoveTreeCNIRoots(t *testing.T) {
+	fake := host.NewFake()
+	fake.Put("/etc/cni/net.d/10-bridge.conflist", []byte("{}"), 0o644)
+	fake.Put("/etc/cni/other/keep", []byte("x"), 0o644)
+	fake.Put("/var/lib/cni/networks/cbr0/10.244.1.2", []byte("id"), 0o644)
+	h, err := host.NewSandbox(fake, host.SandboxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := mustExecStar(t, h, `
+a = remove_tree("/etc/cni/net.d")
+b = remove_tree("/var/lib/cni")
+`)
+	if run.globals["a"].String() != `["/etc/cni/net.d/10-bridge.conflist"]` || !strings.Contains(run.globals["b"].String(), "/var/lib/cni/networks/cbr0/10.244.1.2") {
+		t.Errorf("a=%s b=%s", run.globals["a"], run.globals["b"])
+	}
+	wantErr(t, h, `remove_tree("/etc/cni")`, "refusing to remove /etc/cni", "outside the allowed roots")
+	if _, _, ok := fake.Get("/etc/cni/other/keep"); !ok {
+		t.Error("/etc/cni/other/keep is gone")
+	}
+}

@@ -35,8 +35,14 @@ func runReset(t *testing.T, h host.Host, dryRun bool, set ...string) (*runtime.P
 func runResetOpts(t *testing.T, opts runtime.Options) (*runtime.Plan, string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	opts.Recipe, opts.RecipeFS, opts.StdlibFS, opts.Registry, opts.Out = "reset", recipes.FS, stdlib.FS, builtins.Registry(), &out
+	if opts.Recipe == "" {
+		opts.Recipe = "reset"
+	}
+	opts.RecipeFS, opts.StdlibFS, opts.Registry, opts.Out = recipes.FS, stdlib.FS, builtins.Registry(), &out
 	plan, err := runtime.Run(context.Background(), opts)
+	if os.Getenv("RESET_DEBUG") != "" {
+		t.Logf("reset output:\n%s", out.String())
+	}
 	return plan, out.String(), err
 }
 
@@ -126,12 +132,12 @@ func TestResetControlPlane(t *testing.T) {
 		t.Errorf("files left after reset: %v", left)
 	}
 	for _, d := range append(nodeDirs, "/etc/kubernetes/manifests", "/etc/kubernetes/pki") {
-		if _, _, ok := cp.Get(d); !ok {
-			t.Errorf("reset removed the directory %s itself (kubeadm keeps it)", d)
+		if st, err := cp.Stat(d); err != nil || !st.IsDir() {
+			t.Errorf("reset removed the directory %s itself (kubeadm keeps it): %v", d, err)
 		}
 	}
-	if !strings.Contains(strings.Join(cp.Services, ","), "stop kubelet") {
-		t.Errorf("the kubelet was not stopped: %v", cp.Services)
+	if countOps(plan, "service.stop") != 1 {
+		t.Errorf("the kubelet was not stopped (want one service.stop action)")
 	}
 	if len(cp.FCRI.(*host.FakeCRI).Pods) != 0 {
 		t.Errorf("Pod sandboxes left: %v", cp.FCRI.(*host.FakeCRI).Pods)
@@ -198,7 +204,7 @@ func TestResetSecondRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second reset: %v\n%s", err, out)
 	}
-	for _, want := range []string{"[reset] nothing to do", "cleanup-node: nothing to do", "remove-etcd-member: nothing to do"} {
+	for _, want := range []string{"[reset] nothing to do", "[cleanup-node] nothing to do", "[remove-etcd-member] nothing to do"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("second reset's output lacks %q:\n%s", want, out)
 		}
@@ -393,3 +399,202 @@ func mustRead(t *testing.T, p string) []byte {
 	return b
 }
 
+// twoMemberEtcd makes cp's etcd a cluster of members: node1 (this node)
+// and the given others (name, 10.0.0.x address), all started voters.
+func withEtcdMembers(cp *host.Fake, others ...string) map[string]uint64 {
+	e := host.NewFakeEtcd()
+	ids := map[string]uint64{"node1": e.AddVoter("node1", "https://10.0.0.10:2380", "https://10.0.0.10:2379")}
+	for _, o := range others {
+		name, ip, _ := strings.Cut(o, "=")
+		ids[name] = e.AddVoter(name, "https://"+ip+":2380", "https://"+ip+":2379")
+	}
+	cp.FEtcd = e
+	return ids
+}
+
+// TestResetEtcdMemberRemoved: a member of a larger etcd is removed through
+// the other members (found by its peer URL), then its data is deleted.
+func TestResetEtcdMemberRemoved(t *testing.T) {
+	cp := controlPlaneNode(t)
+	withEtcdMembers(cp, "node3=10.0.0.30")
+	plan, out, err := runReset(t, cp, false, "force=true")
+	if err != nil {
+		t.Fatalf("reset: %v\n%s", err, out)
+	}
+	m := cp.FEtcd.Members()
+	if len(m) != 1 || m[0].Name != "node3" {
+		t.Errorf("etcd members after reset: %+v, want node3 alone", m)
+	}
+	if countOps(plan, "etcd.member-remove") != 1 {
+		t.Errorf("want one etcd.member-remove action")
+	}
+	if !strings.Contains(out, "through https://10.0.0.30:2379") {
+		t.Errorf("the member was not removed through the other member:\n%s", out)
+	}
+	if _, _, ok := cp.Get("/var/lib/etcd/member/snap/db"); ok {
+		t.Errorf("the etcd data was not deleted")
+	}
+}
+
+// TestResetEtcdRemoveFails: when the other members cannot remove this one
+// (no quorum among them), reset warns with the etcdctl command and goes on.
+func TestResetEtcdRemoveFails(t *testing.T) {
+	cp := controlPlaneNode(t)
+	ids := withEtcdMembers(cp, "node3=10.0.0.30", "node4=10.0.0.40")
+	cp.FEtcd.SetDown(ids["node3"], true)
+	_, out, err := runReset(t, cp, false, "force=true")
+	if err != nil {
+		t.Fatalf("reset: %v\n%s", err, out)
+	}
+	if len(cp.FEtcd.Members()) != 3 {
+		t.Errorf("a member was removed without quorum among the others")
+	}
+	want := "etcdctl --endpoints=https://10.0.0.30:2379,https://10.0.0.40:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt " +
+		"--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key member remove " +
+		strings.ToLower(hex16(ids["node1"]))
+	for _, w := range []string{"please manually remove this etcd member using etcdctl", want, "this node's etcd member in the etcd cluster"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	if left := leftFiles(cp); len(left) > 0 {
+		t.Errorf("files left: %v", left)
+	}
+}
+
+func hex16(id uint64) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, 16)
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[id&0xf]
+		id >>= 4
+	}
+	return string(b)
+}
+
+// TestResetNoTerminal: without --force and with no terminal on stdin,
+// reset refuses before it reads or removes anything, and says why.
+func TestResetNoTerminal(t *testing.T) {
+	cp := controlPlaneNode(t)
+	before := cp.Paths()
+	plan, out, err := runReset(t, cp, false)
+	if err == nil || !strings.Contains(err.Error(), "stdin is not a terminal") || !strings.Contains(err.Error(), "pass --force") {
+		t.Fatalf("err = %v, want the no-terminal refusal naming --force\n%s", err, out)
+	}
+	if plan != nil && len(plan.Actions) > 0 {
+		t.Errorf("%d actions recorded before the refusal", len(plan.Actions))
+	}
+	if after := cp.Paths(); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("the refused reset changed files")
+	}
+}
+
+// TestResetConfirm: "y" resets, anything else stops with nothing changed.
+func TestResetConfirm(t *testing.T) {
+	cp := controlPlaneNode(t)
+	cp.FConsole = &host.FakeConsole{Answers: []string{"n"}}
+	if _, out, err := runReset(t, cp, false); err == nil || !strings.Contains(err.Error(), "reset aborted") {
+		t.Fatalf("answer n: err = %v\n%s", err, out)
+	}
+	if _, _, ok := cp.Get("/etc/kubernetes/admin.conf"); !ok {
+		t.Fatalf("a refused reset deleted admin.conf")
+	}
+	cp.FConsole = &host.FakeConsole{Answers: []string{"y"}}
+	if _, out, err := runReset(t, cp, false); err != nil {
+		t.Fatalf("answer y: %v\n%s", err, out)
+	}
+	if len(cp.FConsole.Asked) != 1 || !strings.Contains(cp.FConsole.Asked[0], "Are you sure you want to proceed?") {
+		t.Errorf("asked %q", cp.FConsole.Asked)
+	}
+	if left := leftFiles(cp); len(left) > 0 {
+		t.Errorf("files left: %v", left)
+	}
+}
+
+// TestResetDryRun: a dry run asks nothing, changes nothing, and plans
+// every delete, unmount, sandbox removal and member removal.
+func TestResetDryRun(t *testing.T) {
+	cp := controlPlaneNode(t)
+	withEtcdMembers(cp, "node3=10.0.0.30")
+	before := cp.Paths()
+	plan, out, err := runReset(t, host.NewDryRun(cp), true, "delete_node=true")
+	if err != nil {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	for op, min := range map[string]int{"file.delete": 40, "mount.unmount": 2, "cri.pod-remove": 3, "etcd.member-remove": 1} {
+		if n := countOps(plan, op); n < min {
+			t.Errorf("%d %s actions planned, want at least %d", n, op, min)
+		}
+	}
+	if after := cp.Paths(); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("the dry run changed files")
+	}
+	if len(cp.FEtcd.Members()) != 2 || len(cp.FCRI.(*host.FakeCRI).Pods) != 3 || len(cp.Unmounted) != 0 {
+		t.Errorf("the dry run changed etcd, the runtime or the mounts")
+	}
+}
+
+// TestGoldenReset: dry-run plans of a control-plane node (a member of a
+// two-member etcd, with delete_node) and of a worker, compared with
+// testdata/golden/reset-*.json and .out.
+func TestGoldenReset(t *testing.T) {
+	t.Run("controlplane", func(t *testing.T) {
+		cp := controlPlaneNode(t)
+		withEtcdMembers(cp, "node3=10.0.0.30")
+		applyObject(t, cp, map[string]any{"apiVersion": "v1", "kind": "Node", "metadata": map[string]any{"name": "node1"}})
+		plan, out, err := runReset(t, host.NewDryRun(cp), true, "delete_node=true", "cleanup_tmp_dir=true")
+		if err != nil {
+			t.Fatalf("dry run: %v\n%s", err, out)
+		}
+		compareGolden(t, filepath.Join(testdata, "golden", "reset-controlplane.json"), maskPlan(t, plan))
+		compareGolden(t, filepath.Join(testdata, "golden", "reset-controlplane.out"), maskKeyDerived([]byte(out)))
+	})
+	t.Run("worker", func(t *testing.T) {
+		cp, hash := initCluster(t, true)
+		w := worker(cp)
+		if _, out, err := runJoin(t, w, false, joinSet(hash)...); err != nil {
+			t.Fatalf("join: %v\n%s", err, out)
+		}
+		running(w, "kube-proxy-abcde")
+		w.Put("/etc/cni/net.d/10-bridge.conflist", []byte("{}"), 0o644)
+		plan, out, err := runReset(t, host.NewDryRun(w), true)
+		if err != nil {
+			t.Fatalf("dry run: %v\n%s", err, out)
+		}
+		compareGolden(t, filepath.Join(testdata, "golden", "reset-worker.json"), maskPlan(t, plan))
+		compareGolden(t, filepath.Join(testdata, "golden", "reset-worker.out"), maskKeyDerived([]byte(out)))
+	})
+}
+
+// TestResetFlushIptables: flush_iptables deletes kube-proxy's and the
+// CNI's chains (and the jumps to them) and kube-proxy's nftables tables,
+// nothing of the host's own (fail2ban's chain, firewalld's table).
+func TestResetFlushIptables(t *testing.T) {
+	cp := controlPlaneNode(t)
+	save, err := os.ReadFile(filepath.Join(testdata, "netfilter", "kube-proxy-cni.iptables-save"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.FNetfilter = &host.FakeNetfilter{
+		Save:   map[string]string{"ipv4": string(save), "ipv6": "*filter\n:INPUT ACCEPT [0:0]\n:KUBE-FIREWALL - [0:0]\n-A INPUT -j KUBE-FIREWALL\nCOMMIT\n"},
+		Tables: []string{"ip kube-proxy", "ip6 kube-proxy", "inet firewalld"},
+	}
+	_, out, err := runReset(t, cp, false, "force=true", "flush_iptables=true")
+	if err != nil {
+		t.Fatalf("reset: %v\n%s", err, out)
+	}
+	for fam, s := range cp.FNetfilter.Save {
+		if strings.Contains(s, "KUBE-") || strings.Contains(s, "CNI-") {
+			t.Errorf("%s: kube-proxy or CNI rules left:\n%s", fam, s)
+		}
+	}
+	if !strings.Contains(cp.FNetfilter.Save["ipv4"], "-A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd") {
+		t.Errorf("the host's own rules were touched:\n%s", cp.FNetfilter.Save["ipv4"])
+	}
+	if strings.Join(cp.FNetfilter.Tables, ",") != "inet firewalld" {
+		t.Errorf("nftables tables left: %v", cp.FNetfilter.Tables)
+	}
+	if strings.Contains(out, "flush_iptables=true") || strings.Contains(out, "nft delete table") {
+		t.Errorf("the report names the rules flush_iptables deleted:\n%s", out)
+	}
+}

@@ -114,7 +114,11 @@ func EtcdErrorKind(err error) string {
 	}
 	for _, s := range []string{"no leader", "deadline exceeded", "connection refused", "Unavailable", "unavailable",
 		"leader changed", "timed out", "transport is closing", "connection reset", "i/o timeout", "no route to host",
-		"not capable", "too many requests"} {
+		"not capable", "too many requests",
+		// rpctypes.ErrUnhealthy: a member change that would leave too few
+		// members connected for etcd's 5 s health window (a member that
+		// just joined); kubeadm's RemoveMember retries it.
+		"unhealthy cluster"} {
 		if strings.Contains(m, s) {
 			return EtcdUnavailable
 		}

@@ -18,10 +18,15 @@ import (
 // DefaultRoots are the directories a recipe may write under unless the
 // operator allows more: everything kubeadm init/join/reset writes or cleans
 // (/etc/kubernetes incl. pki and manifests, the kubelet's files, the local
-// etcd data dir). CNI directories are not included: kubeadm never writes
-// them. A custom cert_dir or etcd_data_dir set by the user's configuration
-// is added by the run (AllowUserRoots); --allow-root adds any other.
-var DefaultRoots = []string{"/etc/kubernetes", "/var/lib/kubelet", "/var/lib/etcd"}
+// etcd data dir), and the CNI's configuration and state directories, which
+// reset's cleanup_cni=true empties (kubeadm only tells the operator to do
+// it): /etc/cni/net.d holds the network configuration the user installed
+// and /var/lib/cni the plugins' IP allocations and caches of the Pods that
+// are gone after reset. No kubelark recipe writes CNI files; only reset
+// removes there, and only when asked. A custom cert_dir or etcd_data_dir
+// set by the user's configuration is added by the run (AllowUserRoots);
+// --allow-root adds any other.
+var DefaultRoots = []string{"/etc/kubernetes", "/var/lib/kubelet", "/var/lib/etcd", "/etc/cni/net.d", "/var/lib/cni"}
 
 // SandboxOptions configures the sandbox policy.
 type SandboxOptions struct {
