@@ -173,23 +173,15 @@ func printedKubelarkJoin(t *testing.T, out string, controlPlane bool) []string {
 	return nil
 }
 
-// pauseOnly is the image list of a worker: the sandbox image.
-func pauseOnly(t *testing.T) []string {
-	_, imgs := prepare(t)
-	for _, i := range imgs {
-		if filepath.Base(i) == "pause.tar" {
-			return []string{i}
-		}
-	}
-	t.Fatalf("no pause.tar among the e2e images %v", imgs)
-	return nil
-}
-
-// haInitConfig is the e2e init configuration with the load balancer as
-// controlPlaneEndpoint.
+// haInitConfig is the e2e init configuration of a working cluster (a Pod
+// subnet, so the controller-manager allocates node CIDRs for the CNI, and
+// e2eutil.KubeProxyConfig) with the load balancer as controlPlaneEndpoint.
 func haInitConfig(t *testing.T, n *node.Node) string {
 	t.Helper()
-	cfg := initConfig(n)
+	cfg := initConfig(n) + e2eutil.KubeProxyConfig
+	if !strings.Contains(cfg, "podSubnet: "+clusterPodSubnet) {
+		t.Fatalf("the e2e init configuration does not set podSubnet %s:\n%s", clusterPodSubnet, cfg)
+	}
 	withCPE := strings.Replace(cfg, "clusterName: kubernetes\n", "clusterName: kubernetes\ncontrolPlaneEndpoint: "+haLB+"\n", 1)
 	if withCPE == cfg {
 		t.Fatal("the e2e init configuration has no clusterName line to put controlPlaneEndpoint after")
@@ -201,17 +193,23 @@ func haInitConfig(t *testing.T, n *node.Node) string {
 	return p
 }
 
-// TestKubelarkHA is issue 9's HA cluster: Debian's haproxy on its own node
-// hlb, configured as the Kubernetes HA guide says, is the
-// controlPlaneEndpoint; `kubelark run init` on hcp1 uploads the shared
-// certificates; hcp2 and hcp3 join as control-plane nodes with the printed
-// command and the certificate key. Then: etcd has three voting members and
-// each is healthy; every API server is ready; an object written through
-// hcp3 reads back through hcp1 and through the load balancer; with hcp2's
+// TestKubelarkHA is issue 9's HA cluster, made a working cluster (issue
+// 10 §1) and then torn down node by node (issue 10 Scenario B): Debian's
+// haproxy on its own node hlb, configured as the Kubernetes HA guide says,
+// is the controlPlaneEndpoint; `kubelark run init` on hcp1 (with a Pod
+// subnet and conntrack.maxPerCore 0) uploads the shared certificates; hcp2
+// and hcp3 join as control-plane nodes with the printed command and the
+// certificate key; a worker, hw1, joins through the load balancer with the
+// printed worker command and keeps the load balancer as its kubelet's
+// server. Then: etcd has three voting members and each is healthy; every
+// API server is ready; an object written through hcp3 reads back through
+// hcp1 and through the load balancer; every node's kubeconfigs point where
+// kubeadm's do. With the bridge CNI installed as a user would, every Node
+// is Ready, kube-proxy runs on all four nodes and CoreDNS is ready, and
+// netcheck Pods on hw1 and hcp1 resolve kubernetes.default through CoreDNS
+// and reach the API server through the kubernetes Service. With hcp2's
 // kubelet and containers stopped, writes through the load balancer still
-// work; every node's kubeconfigs point where kubeadm's do. A worker, hw1,
-// joins through the load balancer with the printed worker command and
-// keeps the load balancer as its kubelet's server.
+// work; hcp2 comes back.
 func TestKubelarkHA(t *testing.T) {
 	testStart := time.Now()
 	var tm haTimings
@@ -221,7 +219,7 @@ func TestKubelarkHA(t *testing.T) {
 	start := time.Now()
 	kubelark := buildKubelark(t)
 	joiner := kubelarkCPJoin(kubelark)
-	prepare(t)
+	_, imgs := prepare(t)
 	tm.add(t, "build and prepare", start)
 
 	nw := e2eutil.NewNetwork(t, haNetwork)
@@ -229,7 +227,8 @@ func TestKubelarkHA(t *testing.T) {
 	defer cancel()
 
 	// All five nodes come up at once; hlb gets no images (it runs no Pods),
-	// the worker only the pause image.
+	// the worker what a worker of a working cluster runs (pause, kube-proxy,
+	// CoreDNS, netcheck).
 	start = time.Now()
 	nodes := make([]*node.Node, len(haCPs))
 	var lb *node.Node
@@ -252,7 +251,7 @@ func TestKubelarkHA(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		w, wErr = e2eutil.StartNodeConfig(ctx, t, nw, node.Config{Name: haWorker, IP: haNetwork + ".21", Images: pauseOnly(t)})
+		w, wErr = e2eutil.StartNodeConfig(ctx, t, nw, node.Config{Name: haWorker, IP: haNetwork + ".21", Images: e2eutil.WorkerImages(imgs)})
 	}()
 	wg.Wait()
 	errs = append(errs, wErr)
@@ -347,6 +346,24 @@ func TestKubelarkHA(t *testing.T) {
 	})
 	tm.add(t, "checks", start)
 
+	// Issue 10 §1 on this cluster: the CNI installed as a user would, every
+	// Node Ready, kube-proxy on all four nodes and CoreDNS ready, netcheck
+	// Pods on the worker and on a control-plane node use the Services.
+	defer func() {
+		if t.Failed() {
+			dumpKubeSystem(t, lbCS)
+		}
+	}()
+	all := append(append([]*node.Node{}, nodes...), w)
+	start = time.Now()
+	t.Run("WorkingCluster", func(t *testing.T) {
+		checkWorkingCluster(ctx, t, lbCS, nw, all, []*node.Node{w, cp1})
+	})
+	tm.add(t, "working cluster", start)
+	if t.Failed() {
+		return
+	}
+
 	start = time.Now()
 	t.Run("Hcp2DownWritesThroughLB", func(t *testing.T) {
 		// A new client (a new connection: a config with its own dialer
@@ -355,6 +372,41 @@ func TestKubelarkHA(t *testing.T) {
 		checkNodeDown(ctx, t, nodes[1], lbClient, []*node.Node{nodes[0], nodes[2]})
 	})
 	tm.add(t, "hcp2 down, writes via LB", start)
+
+	// hcp2 comes back (its kubelet restarts the killed static Pods; its
+	// etcd member catches up), so the reset scenario starts from a healthy
+	// three-member cluster.
+	start = time.Now()
+	t.Run("Hcp2Back", func(t *testing.T) {
+		checkNodeBack(ctx, t, cp1, nodes[1], nodes)
+	})
+	tm.add(t, "hcp2 back", start)
+	if t.Failed() {
+		return
+	}
+
+}
+
+// checkNodeBack starts n's kubelet again after checkNodeDown and waits
+// until its static Pods are Running and Ready, its API server is ready
+// and every etcd member is healthy with the full membership again.
+func checkNodeBack(ctx context.Context, t *testing.T, cp1, n *node.Node, nodes []*node.Node) {
+	if out, err := n.Exec(ctx, filepath.Join(n.Dir, "node-svc"), "start", "kubelet"); err != nil {
+		t.Fatalf("start %s's kubelet: %v\n%s", n.Name, err, out)
+	}
+	if err := e2eutil.WaitReadyz(ctx, haClient(t, cp1, n, n.IP), 500*time.Millisecond); err != nil {
+		t.Fatalf("API server of %s after its kubelet restarted: %v", n.Name, err)
+	}
+	waitControlPlanePods(ctx, t, haClient(t, cp1, cp1, haLBIP), n.Name)
+	poll(ctx, t, 2*time.Minute, "etcd of "+n.Name+" healthy again", func() (bool, string) {
+		var health struct {
+			Health string `json:"health"`
+			Reason string `json:"reason"`
+		}
+		err := e2eutil.EtcdCall(ctx, haEtcdClient(t, n), "GET", "https://"+n.IP+":2379/health", "", &health)
+		return err == nil && health.Health == "true", fmt.Sprintf("%+v %v", health, err)
+	})
+	checkEtcdMembers(ctx, t, nodes)
 }
 
 // startHAProxy writes the guide's configuration for the three

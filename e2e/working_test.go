@@ -6,8 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,77 +20,43 @@ import (
 	"github.com/kubelark/kubelark/e2e/node"
 )
 
-// clusterNetwork is TestWorkingCluster's own test bridge (nodes wcp1, ww1).
-const clusterNetwork = "10.85.0"
+// A working cluster (issue 10 part 1), as TestKubelarkHA builds it: init
+// with a Pod subnet and e2eutil.KubeProxyConfig, the nodes join, then, as a
+// user would, the test installs a plain bridge CNI on every node
+// (e2eutil.InstallCNI: Debian's plugins, each node's podCIDR from the
+// controller-manager, routes between the nodes). checkWorkingCluster
+// asserts what makes it a working cluster.
 
-// clusterPodSubnet is the Pod network init gets; the controller-manager
-// allocates each Node a /24 of it, from which the bridge CNI hands out
-// addresses.
+// clusterPodSubnet is the Pod network init gets (e2eutil.InitConfig); the
+// controller-manager allocates each Node a /24 of it, from which the bridge
+// CNI hands out addresses.
 const clusterPodSubnet = "10.244.0.0/16"
 
-// TestWorkingCluster is issue 10 part 1: a cluster that works like a
-// user's. kubelark init on wcp1 with a Pod subnet, ww1 joins with the
-// printed command; then, as a user would, the test installs a plain bridge
-// CNI on both nodes (e2eutil.InstallCNI: Debian's plugins, each node's
-// podCIDR, routes between the nodes). Every Node must become Ready, the
-// kube-proxy DaemonSet ready with each kube-proxy's healthz answering, the
-// coredns Deployment ready (images built locally from their release modules
-// under the manifests' names), and a netcheck Pod on the worker, then one on
-// the control-plane node, must resolve kubernetes.default.svc.cluster.local
-// through the cluster DNS Service and reach the API server's /healthz
-// through the kubernetes Service, by ClusterIP and by name (so kube-proxy's
-// rules, CoreDNS and the Pod routes work).
-func TestWorkingCluster(t *testing.T) {
-	testStart := time.Now()
-	kubelark := buildKubelark(t)
-	nw := e2eutil.NewNetwork(t, clusterNetwork)
-	cp := newNode(t, nw, "wcp1")
-	// The worker gets no control-plane image, only what a worker runs.
-	_, imgs := prepare(t)
-	w := startNode(t, nw, node.Config{Name: "ww1", Images: e2eutil.WorkerImages(imgs)})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-
+// checkWorkingCluster installs the CNI on nodes and asserts: every Node
+// Ready with a podCIDR from clusterPodSubnet; the kube-proxy DaemonSet
+// ready on every node, each kube-proxy's healthz answering (it has
+// programmed its rules); the coredns Deployment ready; the kube-proxy and
+// CoreDNS images in use are the locally built ones under the manifests'
+// names; and a netcheck Pod on each node of netcheckOn resolves
+// kubernetes.default.svc.cluster.local through the cluster DNS Service and
+// reaches the API server's /healthz through the kubernetes Service, by
+// ClusterIP and by name (so kube-proxy's rules, CoreDNS and the Pod routes
+// work). cs must be an admin client.
+func checkWorkingCluster(ctx context.Context, t *testing.T, cs kubernetes.Interface, nw *node.Network, nodes []*node.Node, netcheckOn []*node.Node) {
+	t.Helper()
 	start := time.Now()
-	// The init configuration sets networking.podSubnet (pod_subnet) to
-	// clusterPodSubnet, so the controller-manager allocates node CIDRs, and
-	// leaves the conntrack table size alone (e2eutil.KubeProxyConfig).
-	cfg := e2eutil.WorkingInitConfig(e2eutil.ConfigOptions{Address: cp.IP, NodeName: cp.Name, IgnoreSystemVerification: true})
-	if !strings.Contains(cfg, "podSubnet: "+clusterPodSubnet) {
-		t.Fatalf("the init configuration does not set podSubnet %s:\n%s", clusterPodSubnet, cfg)
-	}
-	cfgPath := filepath.Join(cp.Dir, "kubeadm-init.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	if err := e2eutil.InstallCNI(ctx, cs, nw, nodes...); err != nil {
 		t.Fatal(err)
 	}
-	out := run(ctx, t, cp, kubelark, "run", "init", "--config", cfgPath, "--service-command", cp.ServiceCommand())
-	t.Logf("kubelark init took %s", time.Since(start).Round(time.Millisecond))
-	cs := clientFor(t, cp, "/etc/kubernetes/admin.conf")
-	waitReadyz(ctx, t, cs)
-
-	joinArgs := append(append([]string{kubelark}, parsePrintedJoin(t, out)...),
-		"--service-command", w.ServiceCommand(), "--cri-socket", "unix://"+node.ContainerdSocket,
-		"--ignore-preflight-errors", "SystemVerification")
-	start = time.Now()
-	run(ctx, t, w, joinArgs...)
-	t.Logf("kubelark join took %s", time.Since(start).Round(time.Millisecond))
-
-	defer func() {
-		if t.Failed() {
-			dumpKubeSystem(t, cs)
-		}
-	}()
-
-	start = time.Now()
-	if err := e2eutil.InstallCNI(ctx, cs, nw, cp, w); err != nil {
-		t.Fatal(err)
+	var names []string
+	for _, n := range nodes {
+		names = append(names, n.Name)
 	}
-	t.Logf("CNI installed on %s and %s", cp.Name, w.Name)
-	if err := e2eutil.WaitNodesReady(ctx, cs, []string{cp.Name, w.Name}, time.Second); err != nil {
+	if err := e2eutil.WaitNodesReady(ctx, cs, names, time.Second); err != nil {
 		t.Fatalf("Nodes not Ready with the bridge CNI: %v", err)
 	}
-	t.Logf("every Node Ready %s after the CNI was installed", time.Since(start).Round(time.Millisecond))
-	for _, n := range []*node.Node{cp, w} {
+	t.Logf("every Node (%s) Ready %s after the CNI was installed", strings.Join(names, ", "), time.Since(start).Round(time.Millisecond))
+	for _, n := range nodes {
 		k, err := cs.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -102,17 +66,18 @@ func TestWorkingCluster(t *testing.T) {
 		}
 	}
 
-	poll(ctx, t, 5*time.Minute, "kube-proxy DaemonSet ready on both nodes", func() (bool, string) {
+	want := int32(len(nodes))
+	poll(ctx, t, 5*time.Minute, fmt.Sprintf("kube-proxy DaemonSet ready on %d nodes", want), func() (bool, string) {
 		ds, err := cs.AppsV1().DaemonSets("kube-system").Get(ctx, "kube-proxy", metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error()
 		}
-		return daemonSetReady(ds, 2)
+		return daemonSetReady(ds, want)
 	})
 	// A kube-proxy container without a readiness probe counts as ready for a
 	// moment after each restart; its healthz answers 200 only once it has
 	// programmed the node's rules.
-	for _, n := range []*node.Node{cp, w} {
+	for _, n := range nodes {
 		poll(ctx, t, 3*time.Minute, "kube-proxy healthz on "+n.Name, func() (bool, string) {
 			return kubeProxyHealthy(ctx, n)
 		})
@@ -145,15 +110,13 @@ func TestWorkingCluster(t *testing.T) {
 	for _, p := range dnsPods.Items {
 		t.Logf("CoreDNS Pod %s on %s at %s", p.Name, p.Spec.NodeName, p.Status.PodIP)
 	}
-	t.Run("PodOnWorkerUsesServices", func(t *testing.T) {
-		runNetcheck(ctx, t, cs, w.Name, svc.Spec.ClusterIP, kube.Spec.ClusterIP)
-	})
-	// The same on the control-plane node (spec.nodeName: the kubelet does
-	// not enforce its NoSchedule taint), where the API server is local.
-	t.Run("PodOnControlPlaneUsesServices", func(t *testing.T) {
-		runNetcheck(ctx, t, cs, cp.Name, svc.Spec.ClusterIP, kube.Spec.ClusterIP)
-	})
-	t.Logf("TestWorkingCluster took %s", time.Since(testStart).Round(time.Second))
+	// A control-plane node gets its Pod by spec.nodeName: the kubelet does
+	// not enforce its NoSchedule taint.
+	for _, n := range netcheckOn {
+		t.Run("PodOn"+n.Name+"UsesServices", func(t *testing.T) {
+			runNetcheck(ctx, t, cs, n.Name, svc.Spec.ClusterIP, kube.Spec.ClusterIP)
+		})
+	}
 }
 
 // runNetcheck runs the netcheck image in a Pod pinned to nodeName and
