@@ -520,3 +520,74 @@ func TestSelfHostingHA(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenSelfHosting: `kubelark run selfhosting --dry-run` on a node
+// made by init, and `--set revert=true --dry-run` on a self-hosted one:
+// the plans and printed lines (make golden rewrites them). A dry run
+// writes nothing and waits for nothing.
+func TestGoldenSelfHosting(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pivot bool
+		set   []string
+	}{{"selfhosting", false, nil}, {"selfhosting-revert", true, []string{"revert=true"}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSelfHostingCluster(t)
+			n := s.nodes[0]
+			if tc.pivot {
+				mustSelfHost(t, n)
+			}
+			before := s.steps
+			plan, out, err := runSelfHosting(t, host.NewDryRun(n.Fake), true, tc.set...)
+			if err != nil {
+				t.Fatalf("dry run: %v\n%s", err, out)
+			}
+			if s.steps != before {
+				t.Errorf("the dry run waited (%d polls)", s.steps-before)
+			}
+			for _, comp := range shComponents {
+				_, _, ok := n.Get("/etc/kubernetes/manifests/" + comp + ".yaml")
+				if ok == tc.pivot {
+					t.Errorf("the dry run changed %s's manifest", comp)
+				}
+				if (s.ds(comp) != nil) != tc.pivot {
+					t.Errorf("the dry run changed %s's DaemonSet", comp)
+				}
+			}
+			compareGolden(t, testdata+"/golden/"+tc.name+".json", maskPlan(t, plan))
+			compareGolden(t, testdata+"/golden/"+tc.name+".out", maskKeyDerived([]byte(out)))
+		})
+	}
+}
+
+// TestInitSelfHosting: init with self_hosting=true ends self-hosted (its
+// last API phase pivots), and store_certs_in_secrets alone is refused
+// before anything is written.
+func TestInitSelfHosting(t *testing.T) {
+	f := newFake()
+	plan, out, err := runInit(t, f, false, "", "store_certs_in_secrets=true")
+	if err == nil || !strings.Contains(err.Error(), "add self_hosting=true") || len(plan.Actions) != 0 {
+		t.Errorf("store_certs_in_secrets without self_hosting: err %v, %d actions\n%s", err, len(plan.Actions), out)
+	}
+	plan, out, err = runInit(t, host.NewDryRun(newFake()), true, "", "self_hosting=true")
+	if err != nil {
+		t.Fatalf("init --dry-run self_hosting=true: %v\n%s", err, out)
+	}
+	var applied []string
+	for _, a := range plan.Actions {
+		if a.Phase == "self-hosting" && (a.Op == "api.apply" || a.Op == "file.delete") {
+			applied = append(applied, a.Op+" "+a.Target)
+		}
+	}
+	want := []string{
+		"api.apply apps/v1/DaemonSet/kube-system/self-hosted-kube-apiserver", "file.delete /etc/kubernetes/manifests/kube-apiserver.yaml",
+		"api.apply apps/v1/DaemonSet/kube-system/self-hosted-kube-controller-manager", "file.delete /etc/kubernetes/manifests/kube-controller-manager.yaml",
+		"api.apply apps/v1/DaemonSet/kube-system/self-hosted-kube-scheduler", "file.delete /etc/kubernetes/manifests/kube-scheduler.yaml",
+	}
+	if strings.Join(applied, "\n") != strings.Join(want, "\n") {
+		t.Errorf("init's self-hosting phase planned:\n%s\nwant\n%s", strings.Join(applied, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(out, "does not survive a reboot") {
+		t.Errorf("init does not print the caveat:\n%s", out)
+	}
+}
