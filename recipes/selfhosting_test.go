@@ -591,3 +591,79 @@ func TestInitSelfHosting(t *testing.T) {
 		t.Errorf("init does not print the caveat:\n%s", out)
 	}
 }
+
+// TestSelfHostingCertsInSecrets: store_certs_in_secrets puts the
+// certificates and kubeconfigs into kube-system Secrets (never into the
+// plan or the output), the DaemonSets mount them instead of hostPath with
+// the kubeconfig flags rewritten, the caveat is printed; revert brings
+// back init's manifests and deletes the Secrets. A cluster with another
+// control-plane node is refused before anything is written.
+func TestSelfHostingCertsInSecrets(t *testing.T) {
+	s := newSelfHostingCluster(t)
+	n := s.nodes[0]
+	orig := map[string][]byte{}
+	for _, comp := range shComponents {
+		orig[comp], _, _ = n.Get("/etc/kubernetes/manifests/" + comp + ".yaml")
+	}
+	plan, out := mustSelfHost(t, n, "store_certs_in_secrets=true")
+	var buf bytes.Buffer
+	if err := plan.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "PRIVATE KEY") || strings.Contains(out, "PRIVATE KEY") || strings.Contains(buf.String(), "BEGIN CERTIFICATE") {
+		t.Errorf("Secret data in the plan or output")
+	}
+	if !strings.Contains(out, "anyone who can read Secrets in kube-system owns the cluster") {
+		t.Errorf("no security caveat:\n%s", out)
+	}
+	for name, typ := range map[string]string{"ca": "kubernetes.io/tls", "apiserver": "kubernetes.io/tls", "apiserver-kubelet-client": "kubernetes.io/tls",
+		"front-proxy-ca": "kubernetes.io/tls", "front-proxy-client": "kubernetes.io/tls", "apiserver-etcd-client": "kubernetes.io/tls",
+		"sa": "Opaque", "etcd-ca": "Opaque", "controller-manager.conf": "Opaque", "scheduler.conf": "Opaque"} {
+		sec := s.get("v1", "Secret", "kube-system", name)
+		if sec == nil {
+			t.Errorf("Secret %s missing", name)
+			continue
+		}
+		if got, _, _ := unstructured.NestedString(sec.Object, "type"); got != typ {
+			t.Errorf("Secret %s type %q, want %q", name, got, typ)
+		}
+	}
+	caKey, _, _ := n.Get("/etc/kubernetes/pki/ca.key")
+	if got, _, _ := unstructured.NestedString(s.get("v1", "Secret", "kube-system", "ca").Object, "stringData", "tls.key"); got != string(caKey) {
+		t.Errorf("Secret ca does not hold ca.key")
+	}
+	api := fmt.Sprint(s.ds("kube-apiserver")["spec"])
+	if !strings.Contains(api, "projected") || strings.Contains(api, "path:/etc/kubernetes/pki type") {
+		t.Errorf("the API server still mounts the certificate directory: %s", api)
+	}
+	cm := s.ds("kube-controller-manager")
+	cmC, _, _ := unstructured.NestedSlice(cm, "spec", "template", "spec", "containers")
+	cmd := fmt.Sprint(cmC[0].(map[string]any)["command"])
+	for _, f := range []string{"--kubeconfig=/etc/kubernetes/kubeconfig/controller-manager.conf", "--authentication-kubeconfig=/etc/kubernetes/kubeconfig/controller-manager.conf", "--authorization-kubeconfig=/etc/kubernetes/kubeconfig/controller-manager.conf"} {
+		if !strings.Contains(cmd, f) {
+			t.Errorf("controller-manager command lacks %s: %s", f, cmd)
+		}
+	}
+	if v := fmt.Sprint(cm["spec"]); !strings.Contains(v, "secretName:controller-manager.conf") || !strings.Contains(v, "mountPath:/etc/kubernetes/kubeconfig") {
+		t.Errorf("controller-manager volumes: %s", v)
+	}
+	mustSelfHost(t, n, "revert=true")
+	for _, comp := range shComponents {
+		got, _, _ := n.Get("/etc/kubernetes/manifests/" + comp + ".yaml")
+		if string(got) != string(orig[comp]) {
+			t.Errorf("%s: reverted manifest differs from init's:\n%s\nwant\n%s", comp, got, orig[comp])
+		}
+	}
+	if l, _ := s.c.List(context.Background(), "v1", "Secret", "kube-system", "kubelark.io/self-hosted=true"); len(l) != 0 {
+		t.Errorf("%d Secrets left after revert", len(l))
+	}
+
+	ha := newSelfHostingCluster(t, "node2")
+	plan, out, err := runSelfHosting(t, ha.nodes[0], false, "store_certs_in_secrets=true")
+	if err == nil || !strings.Contains(err.Error(), "other control-plane nodes (node2)") {
+		t.Errorf("HA store_certs_in_secrets: err %v\n%s", err, out)
+	}
+	for _, a := range plan.Actions {
+		t.Errorf("refused run did %s %s", a.Op, a.Target)
+	}
+}
