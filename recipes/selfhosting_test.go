@@ -77,13 +77,17 @@ func (s *shSim) del(kind, name string) {
 	}
 }
 
-func podStatus(ready bool, ip string) map[string]any {
+func podStatus(ready bool, ip, podIP string) map[string]any {
 	st := "False"
 	if ready {
 		st = "True"
 	}
-	return map[string]any{"phase": "Running", "hostIP": ip, "conditions": []any{map[string]any{"type": "Ready", "status": st}}}
+	return map[string]any{"phase": "Running", "hostIP": ip, "podIP": podIP, "conditions": []any{map[string]any{"type": "Ready", "status": st}}}
 }
+
+// podIP is the Pod-network address of a DaemonSet Pod that is not on the
+// host network (the scheduler's).
+func (n *shNode) podIP() string { return "10.244." + strings.TrimPrefix(n.name, "node") + ".5" }
 
 // step is one round of kubelets and controllers.
 func (s *shSim) step() {
@@ -130,12 +134,19 @@ func (s *shSim) step() {
 				s.apply(map[string]any{"apiVersion": "v1", "kind": "Pod",
 					"metadata": map[string]any{"name": mirror, "namespace": "kube-system"},
 					"spec":     map[string]any{"nodeName": n.name},
-					"status":   podStatus(n.holder[comp] == "static", n.ip)})
+					"status":   podStatus(n.holder[comp] == "static", n.ip, n.ip)})
 			} else if s.get("v1", "Pod", "kube-system", mirror) != nil {
 				s.del("Pod", mirror)
 			}
 			if dsPod != nil {
-				dsPod.Object["status"] = podStatus(n.holder[comp] == "ds", n.ip)
+				// A Pod on the Pod network has its own ports: it serves
+				// whoever holds the node's.
+				hostNet, _, _ := unstructured.NestedBool(ds.Object, "spec", "template", "spec", "hostNetwork")
+				ip := n.ip
+				if !hostNet {
+					ip = n.podIP()
+				}
+				dsPod.Object["status"] = podStatus(n.holder[comp] == "ds" || !hostNet, n.ip, ip)
 				s.apply(dsPod.Object)
 			}
 		}
@@ -149,6 +160,9 @@ func (n *shNode) health(ctx context.Context, raw string, _ *tls.Config) (host.HT
 		return host.HTTPResponse{}, err
 	}
 	comp := map[string]string{n.ip + ":6443": "kube-apiserver", "127.0.0.1:10257": "kube-controller-manager", "127.0.0.1:10259": "kube-scheduler"}[u.Host]
+	if u.Host == n.podIP()+":10259" && n.sim.get("v1", "Pod", "kube-system", "self-hosted-kube-scheduler-"+n.name) != nil {
+		return host.HTTPResponse{Status: 200, Body: []byte("ok")}, nil
+	}
 	if comp == "" || n.holder[comp] == "" {
 		return host.HTTPResponse{}, fmt.Errorf("dial %s: connection refused", u.Host)
 	}
@@ -220,6 +234,10 @@ func mustSelfHost(t *testing.T, n *shNode, set ...string) (*runtime.Plan, string
 	if err != nil {
 		t.Fatalf("selfhosting %v on %s: %v\n%s", set, n.name, err, out)
 	}
+	// The world settles after the run (the scheduler's Pod, on the Pod
+	// network, can be Ready before the static one has let go of the port).
+	n.sim.step()
+	n.sim.step()
 	return plan, out
 }
 
@@ -319,10 +337,22 @@ func TestSelfHostingPivot(t *testing.T) {
 	if bytes.Contains(origAPI, []byte("$(HOST_IP)")) {
 		t.Fatal("fixture")
 	}
+	// The scheduler runs on the Pod network, so a rollout can place its
+	// successor beside it (maxSurge) on a single node.
 	sch := s.ds("kube-scheduler")
-	schC, _, _ := unstructured.NestedSlice(sch, "spec", "template", "spec", "containers")
-	if p := fmt.Sprint(schC[0].(map[string]any)["livenessProbe"]); !strings.Contains(p, "host:127.0.0.1") || !strings.Contains(p, "port:10259") {
-		t.Errorf("scheduler livenessProbe %s", p)
+	schSpec, _, _ := unstructured.NestedMap(sch, "spec", "template", "spec")
+	schC := schSpec["containers"].([]any)[0].(map[string]any)
+	if p := fmt.Sprint(schC["livenessProbe"]); strings.Contains(p, "host:") || !strings.Contains(p, "port:10259") {
+		t.Errorf("scheduler livenessProbe %s: want the Pod's own address, port 10259", p)
+	}
+	if schSpec["hostNetwork"] != nil || !strings.Contains(fmt.Sprint(schC["command"]), "--bind-address=$(POD_IP)") || !strings.Contains(fmt.Sprint(schC["env"]), "status.podIP") {
+		t.Errorf("scheduler hostNetwork %v command %v env %v", schSpec["hostNetwork"], schC["command"], schC["env"])
+	}
+	if ru := fmt.Sprint(sch["spec"].(map[string]any)["updateStrategy"]); !strings.Contains(ru, "maxSurge:1") || !strings.Contains(ru, "maxUnavailable:0") {
+		t.Errorf("scheduler updateStrategy %s", ru)
+	}
+	if !strings.Contains(out, "https://10.244.1.5:10259/readyz") {
+		t.Errorf("the scheduler's health is not checked at its Pod's address:\n%s", out)
 	}
 }
 
