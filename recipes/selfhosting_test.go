@@ -175,7 +175,7 @@ func (n *shNode) health(ctx context.Context, raw string, _ *tls.Config) (host.HT
 func newSelfHostingCluster(t *testing.T, names ...string) *shSim {
 	t.Helper()
 	cp := newFake()
-	if _, out, err := runInit(t, cp, false, "", "token="+joinToken); err != nil {
+	if _, out, err := runInit(t, cp, false, "", "token="+joinToken, "encryption_algorithm=ECDSA-P256"); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 	admin, _, _ := cp.Get("/etc/kubernetes/admin.conf")
@@ -599,7 +599,7 @@ func TestInitSelfHosting(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "add self_hosting=true") || len(plan.Actions) != 0 {
 		t.Errorf("store_certs_in_secrets without self_hosting: err %v, %d actions\n%s", err, len(plan.Actions), out)
 	}
-	plan, out, err = runInit(t, host.NewDryRun(newFake()), true, "", "self_hosting=true")
+	plan, out, err = runInit(t, host.NewDryRun(newFake()), true, "", "self_hosting=true", "encryption_algorithm=ECDSA-P256")
 	if err != nil {
 		t.Fatalf("init --dry-run self_hosting=true: %v\n%s", err, out)
 	}
