@@ -30,7 +30,7 @@ func registerWait(r *runtime.Registry) {
 		Doc: "Polls one object (name=) or the objects matching label_selector= until until(x) returns True, or with gone=True until the object " +
 			"(every matching object) no longer exists. x is the object as a dict (None while it does not exist) or, with label_selector, the list of objects. " +
 			"until may return a string instead of False: why it is not done yet, shown in the progress lines and in the timeout error. " +
-			"While polling, answers of an API server that is down or restarting (connection refused, 5xx, timeouts) count as not done yet; Forbidden fails at once. " +
+			"While polling, answers of an API server that is down or restarting (connection refused, 5xx, timeouts, and Forbidden: a fresh API server refuses until its authorizer has synced) count as not done yet; the timeout error gives the last one. " +
 			"Prints `still waiting for <what>: <reason>` about every 10s. Returns the last object (or list) seen. Records one wait action.",
 		Args: []runtime.Arg{
 			{Name: "client", Type: "k8s_client", Doc: "from k8s_client()"},
@@ -197,11 +197,15 @@ func waitPoll(thread *starlark.Thread, env *runtime.Env, w waitTarget, until sta
 	}
 	obj, list, rerr := w.read(ctx)
 	if rerr != nil {
-		if cluster.IsForbidden(rerr) {
-			return false, "", nil, rerr
-		}
 		if env.Ctx.Err() != nil {
 			return false, "", nil, env.Ctx.Err()
+		}
+		if cluster.IsForbidden(rerr) {
+			// An API server that has just started (the one a self-hosting
+			// pivot or revert hands :6443 to) refuses requests until its
+			// authorizer has synced: not yet, not never. A credential that
+			// really may not read fails at the timeout with this reason.
+			return false, "the API server refused (it may still be starting): " + rerr.Error(), nil, nil
 		}
 		return false, "the API server did not answer: " + rerr.Error(), nil, nil
 	}

@@ -193,12 +193,21 @@ n = len(calls)
 	}
 }
 
-// TestK8sWaitForbidden: a refusal is not something to wait out.
+// TestK8sWaitForbidden: a fresh API server refuses until its authorizer
+// has synced, so Forbidden is waited out; a refusal that lasts ends in the
+// timeout error, which says so (and never shows the token).
 func TestK8sWaitForbidden(t *testing.T) {
+	var gets, forbidUntil int
 	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(403)
-		_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403,"message":"pods \"p\" is forbidden"}`))
+		gets++
+		if gets <= forbidUntil {
+			w.WriteHeader(403)
+			_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403,"message":"pods \"p\" is forbidden"}`))
+			return
+		}
+		w.WriteHeader(404)
+		_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"message":"pods \"p\" not found"}`))
 	}))
 	defer ts.Close()
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
@@ -209,13 +218,22 @@ func TestK8sWaitForbidden(t *testing.T) {
 	}
 	f.FClients = cluster.NewLive(cluster.LiveOptions{Retry: cluster.Retry{Timeout: time.Second, Initial: 10 * time.Millisecond}, Clock: f})
 	h := &sleepHost{Fake: f}
+	src := `k8s_wait(k8s_client(token="abcdef.0123456789abcdef", server="` + ts.URL + `", ca="/pki/ca.crt"), "v1", "Pod", "p", namespace="kube-system", gone=True, timeout="5s")`
+
+	forbidUntil = 3
 	_, thread, _ := newTestEnv(t, h)
-	_, err := execTest(thread, `k8s_wait(k8s_client(token="abcdef.0123456789abcdef", server="`+ts.URL+`", ca="/pki/ca.crt"), "v1", "Pod", "p", namespace="kube-system", gone=True)`)
-	if err == nil || !strings.Contains(err.Error(), "Forbidden") || strings.Contains(err.Error(), "0123456789abcdef") {
-		t.Errorf("err = %v", err)
+	if _, err := execTest(thread, src); err != nil {
+		t.Fatalf("a refusal that ends: %v", err)
 	}
-	if h.sleeps != 0 {
-		t.Errorf("Forbidden was retried %d times", h.sleeps)
+	if h.sleeps != 3 {
+		t.Errorf("polled after %d sleeps, want 3", h.sleeps)
+	}
+
+	forbidUntil, gets = 1<<30, 0
+	_, thread, _ = newTestEnv(t, h)
+	_, err := execTest(thread, src)
+	if err == nil || !strings.Contains(err.Error(), "timed out after 5s") || !strings.Contains(err.Error(), "refused") || strings.Contains(err.Error(), "0123456789abcdef") {
+		t.Errorf("err = %v", err)
 	}
 }
 
