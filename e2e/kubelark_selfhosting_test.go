@@ -474,6 +474,9 @@ func rolloutScheduler(ctx context.Context, t *testing.T, cs kubernetes.Interface
 	}
 	t.Logf("DaemonSet %s: --v=2 added, generation %d", name, gen)
 	var pod *corev1.Pod
+	// With no scheduler Pod left running, nothing can place the new one:
+	// that is a deadlock, not slowness, so it fails early with the reason.
+	var unscheduledSince time.Time
 	poll(ctx, t, 4*time.Minute, "DaemonSet "+name+" rolled to a Pod with --v=2", func() (bool, string) {
 		ds, err := dsc.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -492,6 +495,23 @@ func rolloutScheduler(ctx context.Context, t *testing.T, cs kubernetes.Interface
 			if !old[string(p.UID)] && p.DeletionTimestamp == nil && strings.Contains(strings.Join(p.Spec.Containers[0].Command, " "), "--v=2") {
 				pod = &pl.Items[i]
 			}
+		}
+		running := 0
+		for _, p := range pl.Items {
+			if p.Spec.NodeName != "" && p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+				running++
+			}
+		}
+		if pod != nil && pod.Spec.NodeName == "" && running == 0 {
+			if unscheduledSince.IsZero() {
+				unscheduledSince = time.Now()
+			} else if time.Since(unscheduledSince) > 90*time.Second {
+				t.Fatalf("DaemonSet %s's rollout deadlocked: its new Pod %s has been unscheduled for %s and no scheduler Pod runs to place it "+
+					"(a RollingUpdate that removes the old scheduler before its successor is placed cannot finish on a single control-plane node); %s; Pods: %s",
+					name, pod.Name, time.Since(unscheduledSince).Round(time.Second), dsMsg, strings.Join(s, "; "))
+			}
+		} else {
+			unscheduledSince = time.Time{}
 		}
 		ok := ds.Status.ObservedGeneration >= gen && dsOK && len(pl.Items) == 1 && pod != nil && e2eutil.PodReady(pod) && pod.Spec.NodeName == cp.Name
 		return ok, dsMsg + "; Pods: " + strings.Join(s, "; ")
@@ -517,8 +537,15 @@ func rolloutScheduler(ctx context.Context, t *testing.T, cs kubernetes.Interface
 // dumpSelfHosting logs the kube-system Pods and the DaemonSets, and the
 // logs of the control-plane Pods, for a failed run.
 func dumpSelfHosting(t *testing.T, cs kubernetes.Interface) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// An API server that just took over the port answers Forbidden until
+	// its RBAC caches are synced: wait for /readyz first (a minute at most).
+	rctx, rcancel := context.WithTimeout(ctx, time.Minute)
+	if err := e2eutil.WaitReadyz(rctx, cs, time.Second); err != nil {
+		t.Logf("dump: %v", err)
+	}
+	rcancel()
 	pl, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Logf("kube-system Pods: %v", err)
