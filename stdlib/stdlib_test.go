@@ -32,6 +32,8 @@ var contractNames = []string{
 	"cluster_info", "https_get", "kubeconfig_decode", "kubeconfig_encode", "ca_cert_hashes", "wait_file", "remove_file",
 	// control-plane join's etcd (builtins/etcd.go)
 	"etcd_client",
+	// self-hosting's waits on API objects (builtins/wait.go)
+	"k8s_wait",
 }
 
 // placeholders are modules that predate the namespace convention (the
