@@ -11,6 +11,7 @@ package builtins
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -59,7 +60,7 @@ func (w waitTarget) ref() string {
 	if w.name != "" {
 		return cluster.Ref(w.apiVersion, w.kind, w.ns, w.name)
 	}
-	return cluster.Ref(w.apiVersion, w.kind, w.ns, "") + "?labelSelector=" + w.selector
+	return strings.TrimSuffix(cluster.Ref(w.apiVersion, w.kind, w.ns, ""), "/") + "?labelSelector=" + w.selector
 }
 
 // read fetches the object (nil when absent) or the list.

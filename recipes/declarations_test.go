@@ -36,7 +36,7 @@ func TestInitPhaseTree(t *testing.T) {
 		"etcd", "etcd/local", "control-plane", "control-plane/apiserver", "control-plane/controller-manager", "control-plane/scheduler",
 		"kubelet-start", "wait-control-plane", "upload-config", "upload-config/kubeadm", "upload-config/kubelet",
 		"upload-certs", "mark-control-plane", "bootstrap-token", "kubelet-finalize", "kubelet-finalize/enable-client-cert-rotation",
-		"addon", "addon/coredns", "addon/kube-proxy", "show-join-command",
+		"addon", "addon/coredns", "addon/kube-proxy", "self-hosting", "show-join-command",
 	}
 	d := describeInit(t)
 	var got []string

@@ -77,13 +77,17 @@ func (s *shSim) del(kind, name string) {
 	}
 }
 
-func podStatus(ready bool, ip string) map[string]any {
+func podStatus(ready bool, ip, podIP string) map[string]any {
 	st := "False"
 	if ready {
 		st = "True"
 	}
-	return map[string]any{"phase": "Running", "hostIP": ip, "conditions": []any{map[string]any{"type": "Ready", "status": st}}}
+	return map[string]any{"phase": "Running", "hostIP": ip, "podIP": podIP, "conditions": []any{map[string]any{"type": "Ready", "status": st}}}
 }
+
+// podIP is the Pod-network address of a DaemonSet Pod that is not on the
+// host network (the scheduler's).
+func (n *shNode) podIP() string { return "10.244." + strings.TrimPrefix(n.name, "node") + ".5" }
 
 // step is one round of kubelets and controllers.
 func (s *shSim) step() {
@@ -130,12 +134,19 @@ func (s *shSim) step() {
 				s.apply(map[string]any{"apiVersion": "v1", "kind": "Pod",
 					"metadata": map[string]any{"name": mirror, "namespace": "kube-system"},
 					"spec":     map[string]any{"nodeName": n.name},
-					"status":   podStatus(n.holder[comp] == "static", n.ip)})
+					"status":   podStatus(n.holder[comp] == "static", n.ip, n.ip)})
 			} else if s.get("v1", "Pod", "kube-system", mirror) != nil {
 				s.del("Pod", mirror)
 			}
 			if dsPod != nil {
-				dsPod.Object["status"] = podStatus(n.holder[comp] == "ds", n.ip)
+				// A Pod on the Pod network has its own ports: it serves
+				// whoever holds the node's.
+				hostNet, _, _ := unstructured.NestedBool(ds.Object, "spec", "template", "spec", "hostNetwork")
+				ip := n.ip
+				if !hostNet {
+					ip = n.podIP()
+				}
+				dsPod.Object["status"] = podStatus(n.holder[comp] == "ds" || !hostNet, n.ip, ip)
 				s.apply(dsPod.Object)
 			}
 		}
@@ -149,6 +160,9 @@ func (n *shNode) health(ctx context.Context, raw string, _ *tls.Config) (host.HT
 		return host.HTTPResponse{}, err
 	}
 	comp := map[string]string{n.ip + ":6443": "kube-apiserver", "127.0.0.1:10257": "kube-controller-manager", "127.0.0.1:10259": "kube-scheduler"}[u.Host]
+	if u.Host == n.podIP()+":10259" && n.sim.get("v1", "Pod", "kube-system", "self-hosted-kube-scheduler-"+n.name) != nil {
+		return host.HTTPResponse{Status: 200, Body: []byte("ok")}, nil
+	}
 	if comp == "" || n.holder[comp] == "" {
 		return host.HTTPResponse{}, fmt.Errorf("dial %s: connection refused", u.Host)
 	}
@@ -220,6 +234,10 @@ func mustSelfHost(t *testing.T, n *shNode, set ...string) (*runtime.Plan, string
 	if err != nil {
 		t.Fatalf("selfhosting %v on %s: %v\n%s", set, n.name, err, out)
 	}
+	// The world settles after the run (the scheduler's Pod, on the Pod
+	// network, can be Ready before the static one has let go of the port).
+	n.sim.step()
+	n.sim.step()
 	return plan, out
 }
 
@@ -319,10 +337,22 @@ func TestSelfHostingPivot(t *testing.T) {
 	if bytes.Contains(origAPI, []byte("$(HOST_IP)")) {
 		t.Fatal("fixture")
 	}
+	// The scheduler runs on the Pod network, so a rollout can place its
+	// successor beside it (maxSurge) on a single node.
 	sch := s.ds("kube-scheduler")
-	schC, _, _ := unstructured.NestedSlice(sch, "spec", "template", "spec", "containers")
-	if p := fmt.Sprint(schC[0].(map[string]any)["livenessProbe"]); !strings.Contains(p, "host:127.0.0.1") || !strings.Contains(p, "port:10259") {
-		t.Errorf("scheduler livenessProbe %s", p)
+	schSpec, _, _ := unstructured.NestedMap(sch, "spec", "template", "spec")
+	schC := schSpec["containers"].([]any)[0].(map[string]any)
+	if p := fmt.Sprint(schC["livenessProbe"]); strings.Contains(p, "host:") || !strings.Contains(p, "port:10259") {
+		t.Errorf("scheduler livenessProbe %s: want the Pod's own address, port 10259", p)
+	}
+	if schSpec["hostNetwork"] != nil || !strings.Contains(fmt.Sprint(schC["command"]), "--bind-address=$(POD_IP)") || !strings.Contains(fmt.Sprint(schC["env"]), "status.podIP") {
+		t.Errorf("scheduler hostNetwork %v command %v env %v", schSpec["hostNetwork"], schC["command"], schC["env"])
+	}
+	if ru := fmt.Sprint(sch["spec"].(map[string]any)["updateStrategy"]); !strings.Contains(ru, "maxSurge:1") || !strings.Contains(ru, "maxUnavailable:0") {
+		t.Errorf("scheduler updateStrategy %s", ru)
+	}
+	if !strings.Contains(out, "https://10.244.1.5:10259/readyz") {
+		t.Errorf("the scheduler's health is not checked at its Pod's address:\n%s", out)
 	}
 }
 
@@ -518,5 +548,152 @@ func TestSelfHostingHA(t *testing.T) {
 		if l := s.get("v1", "Node", "", n).GetLabels(); len(l) != 1 {
 			t.Errorf("%s labels after the last revert: %v", n, l)
 		}
+	}
+}
+
+// TestGoldenSelfHosting: `kubelark run selfhosting --dry-run` on a node
+// made by init, and `--set revert=true --dry-run` on a self-hosted one:
+// the plans and printed lines (make golden rewrites them). A dry run
+// writes nothing and waits for nothing.
+func TestGoldenSelfHosting(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pivot bool
+		set   []string
+	}{{"selfhosting", false, nil}, {"selfhosting-revert", true, []string{"revert=true"}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSelfHostingCluster(t)
+			n := s.nodes[0]
+			if tc.pivot {
+				mustSelfHost(t, n)
+			}
+			before := s.steps
+			plan, out, err := runSelfHosting(t, host.NewDryRun(n.Fake), true, tc.set...)
+			if err != nil {
+				t.Fatalf("dry run: %v\n%s", err, out)
+			}
+			if s.steps != before {
+				t.Errorf("the dry run waited (%d polls)", s.steps-before)
+			}
+			for _, comp := range shComponents {
+				_, _, ok := n.Get("/etc/kubernetes/manifests/" + comp + ".yaml")
+				if ok == tc.pivot {
+					t.Errorf("the dry run changed %s's manifest", comp)
+				}
+				if (s.ds(comp) != nil) != tc.pivot {
+					t.Errorf("the dry run changed %s's DaemonSet", comp)
+				}
+			}
+			compareGolden(t, testdata+"/golden/"+tc.name+".json", maskPlan(t, plan))
+			compareGolden(t, testdata+"/golden/"+tc.name+".out", maskKeyDerived([]byte(out)))
+		})
+	}
+}
+
+// TestInitSelfHosting: init with self_hosting=true ends self-hosted (its
+// last API phase pivots), and store_certs_in_secrets alone is refused
+// before anything is written.
+func TestInitSelfHosting(t *testing.T) {
+	f := newFake()
+	plan, out, err := runInit(t, f, false, "", "store_certs_in_secrets=true")
+	if err == nil || !strings.Contains(err.Error(), "add self_hosting=true") || len(plan.Actions) != 0 {
+		t.Errorf("store_certs_in_secrets without self_hosting: err %v, %d actions\n%s", err, len(plan.Actions), out)
+	}
+	plan, out, err = runInit(t, host.NewDryRun(newFake()), true, "", "self_hosting=true")
+	if err != nil {
+		t.Fatalf("init --dry-run self_hosting=true: %v\n%s", err, out)
+	}
+	var applied []string
+	for _, a := range plan.Actions {
+		if a.Phase == "self-hosting" && (a.Op == "api.apply" || a.Op == "file.delete") {
+			applied = append(applied, a.Op+" "+a.Target)
+		}
+	}
+	want := []string{
+		"api.apply apps/v1/DaemonSet/kube-system/self-hosted-kube-apiserver", "file.delete /etc/kubernetes/manifests/kube-apiserver.yaml",
+		"api.apply apps/v1/DaemonSet/kube-system/self-hosted-kube-controller-manager", "file.delete /etc/kubernetes/manifests/kube-controller-manager.yaml",
+		"api.apply apps/v1/DaemonSet/kube-system/self-hosted-kube-scheduler", "file.delete /etc/kubernetes/manifests/kube-scheduler.yaml",
+	}
+	if strings.Join(applied, "\n") != strings.Join(want, "\n") {
+		t.Errorf("init's self-hosting phase planned:\n%s\nwant\n%s", strings.Join(applied, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(out, "does not survive a reboot") {
+		t.Errorf("init does not print the caveat:\n%s", out)
+	}
+}
+
+// TestSelfHostingCertsInSecrets: store_certs_in_secrets puts the
+// certificates and kubeconfigs into kube-system Secrets (never into the
+// plan or the output), the DaemonSets mount them instead of hostPath with
+// the kubeconfig flags rewritten, the caveat is printed; revert brings
+// back init's manifests and deletes the Secrets. A cluster with another
+// control-plane node is refused before anything is written.
+func TestSelfHostingCertsInSecrets(t *testing.T) {
+	s := newSelfHostingCluster(t)
+	n := s.nodes[0]
+	orig := map[string][]byte{}
+	for _, comp := range shComponents {
+		orig[comp], _, _ = n.Get("/etc/kubernetes/manifests/" + comp + ".yaml")
+	}
+	plan, out := mustSelfHost(t, n, "store_certs_in_secrets=true")
+	var buf bytes.Buffer
+	if err := plan.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "PRIVATE KEY") || strings.Contains(out, "PRIVATE KEY") || strings.Contains(buf.String(), "BEGIN CERTIFICATE") {
+		t.Errorf("Secret data in the plan or output")
+	}
+	if !strings.Contains(out, "anyone who can read Secrets in kube-system owns the cluster") {
+		t.Errorf("no security caveat:\n%s", out)
+	}
+	for name, typ := range map[string]string{"ca": "kubernetes.io/tls", "apiserver": "kubernetes.io/tls", "apiserver-kubelet-client": "kubernetes.io/tls",
+		"front-proxy-ca": "kubernetes.io/tls", "front-proxy-client": "kubernetes.io/tls", "apiserver-etcd-client": "kubernetes.io/tls",
+		"sa": "Opaque", "etcd-ca": "Opaque", "controller-manager.conf": "Opaque", "scheduler.conf": "Opaque"} {
+		sec := s.get("v1", "Secret", "kube-system", name)
+		if sec == nil {
+			t.Errorf("Secret %s missing", name)
+			continue
+		}
+		if got, _, _ := unstructured.NestedString(sec.Object, "type"); got != typ {
+			t.Errorf("Secret %s type %q, want %q", name, got, typ)
+		}
+	}
+	caKey, _, _ := n.Get("/etc/kubernetes/pki/ca.key")
+	if got, _, _ := unstructured.NestedString(s.get("v1", "Secret", "kube-system", "ca").Object, "stringData", "tls.key"); got != string(caKey) {
+		t.Errorf("Secret ca does not hold ca.key")
+	}
+	api := fmt.Sprint(s.ds("kube-apiserver")["spec"])
+	if !strings.Contains(api, "projected") || strings.Contains(api, "path:/etc/kubernetes/pki type") {
+		t.Errorf("the API server still mounts the certificate directory: %s", api)
+	}
+	cm := s.ds("kube-controller-manager")
+	cmC, _, _ := unstructured.NestedSlice(cm, "spec", "template", "spec", "containers")
+	cmd := fmt.Sprint(cmC[0].(map[string]any)["command"])
+	for _, f := range []string{"--kubeconfig=/etc/kubernetes/kubeconfig/controller-manager.conf", "--authentication-kubeconfig=/etc/kubernetes/kubeconfig/controller-manager.conf", "--authorization-kubeconfig=/etc/kubernetes/kubeconfig/controller-manager.conf"} {
+		if !strings.Contains(cmd, f) {
+			t.Errorf("controller-manager command lacks %s: %s", f, cmd)
+		}
+	}
+	if v := fmt.Sprint(cm["spec"]); !strings.Contains(v, "secretName:controller-manager.conf") || !strings.Contains(v, "mountPath:/etc/kubernetes/kubeconfig") {
+		t.Errorf("controller-manager volumes: %s", v)
+	}
+	mustSelfHost(t, n, "revert=true")
+	for _, comp := range shComponents {
+		got, _, _ := n.Get("/etc/kubernetes/manifests/" + comp + ".yaml")
+		if string(got) != string(orig[comp]) {
+			t.Errorf("%s: reverted manifest differs from init's:\n%s\nwant\n%s", comp, got, orig[comp])
+		}
+	}
+	if l, _ := s.c.List(context.Background(), "v1", "Secret", "kube-system", "kubelark.io/self-hosted=true"); len(l) != 0 {
+		t.Errorf("%d Secrets left after revert", len(l))
+	}
+
+	ha := newSelfHostingCluster(t, "node2")
+	plan, out, err := runSelfHosting(t, ha.nodes[0], false, "store_certs_in_secrets=true")
+	if err == nil || !strings.Contains(err.Error(), "other control-plane nodes (node2)") {
+		t.Errorf("HA store_certs_in_secrets: err %v\n%s", err, out)
+	}
+	for _, a := range plan.Actions {
+		t.Errorf("refused run did %s %s", a.Op, a.Target)
 	}
 }
