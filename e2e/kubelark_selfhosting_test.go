@@ -302,9 +302,16 @@ func checkSelfHostedSpecs(ctx context.Context, t *testing.T, cs kubernetes.Inter
 		if _, ok := spec.NodeSelector["node-role.kubernetes.io/control-plane"]; !ok {
 			t.Errorf("%s: nodeSelector %v lacks node-role.kubernetes.io/control-plane", name, spec.NodeSelector)
 		}
-		if spec.DNSPolicy != corev1.DNSClusterFirstWithHostNet || !spec.HostNetwork {
-			t.Errorf("%s: dnsPolicy %s, hostNetwork %v; want ClusterFirstWithHostNet on the host network", name, spec.DNSPolicy, spec.HostNetwork)
+		if spec.DNSPolicy != corev1.DNSClusterFirstWithHostNet {
+			t.Errorf("%s: dnsPolicy %s, want ClusterFirstWithHostNet", name, spec.DNSPolicy)
 		}
+		// The recipe moves the scheduler onto the Pod network (so that a
+		// rollout can start its successor beside it); the API server and the
+		// controller-manager stay on the host network.
+		if c != "kube-scheduler" && !spec.HostNetwork {
+			t.Errorf("%s: not on the host network", name)
+		}
+		t.Logf("%s: hostNetwork %v, update strategy %s %+v", name, spec.HostNetwork, ds.Spec.UpdateStrategy.Type, ds.Spec.UpdateStrategy.RollingUpdate)
 		if ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType {
 			t.Errorf("%s: update strategy %s, want RollingUpdate", name, ds.Spec.UpdateStrategy.Type)
 		}
@@ -532,6 +539,22 @@ func rolloutScheduler(ctx context.Context, t *testing.T, cs kubernetes.Interface
 		return
 	}
 	t.Logf("DaemonSet %s rolled to Pod %s with --v=2 in %s", name, pod.Name, time.Since(start).Round(time.Millisecond))
+	if !pod.Spec.HostNetwork {
+		// On the Pod network the scheduler's hostname is its Pod's name,
+		// which starts its leader lease's holder identity: the new Pod leads.
+		poll(ctx, t, 2*time.Minute, "the new scheduler Pod "+pod.Name+" holds the kube-scheduler lease", func() (bool, string) {
+			l, err := cs.CoordinationV1().Leases("kube-system").Get(ctx, "kube-scheduler", metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			h := ""
+			if l.Spec.HolderIdentity != nil {
+				h = *l.Spec.HolderIdentity
+			}
+			return strings.HasPrefix(h, pod.Name+"_"), "holder " + h
+		})
+		return
+	}
 	poll(ctx, t, time.Minute, ":10259 served by the new scheduler Pod", func() (bool, string) {
 		l, err := e2eutil.ListenerOn(ctx, cp, 10259)
 		if err != nil {
