@@ -164,7 +164,11 @@ func TestKubelarkSelfHosting(t *testing.T) {
 	tm.add(t, "scheduler DaemonSet rollout", start)
 
 	start = time.Now()
-	run(ctx, t, cp, kubelark, "run", "selfhosting", "--set", "revert=true")
+	if _, err := runStatus(ctx, t, cp, kubelark, "run", "selfhosting", "--set", "revert=true"); err != nil {
+		t.Errorf("kubelark run selfhosting --set revert=true failed: %v; re-running it once /readyz is ok, to check the rest", err)
+		waitReadyz(ctx, t, cs)
+		run(ctx, t, cp, kubelark, "run", "selfhosting", "--set", "revert=true")
+	}
 	tm.add(t, "kubelark run selfhosting revert", start)
 
 	start = time.Now()
