@@ -241,3 +241,36 @@ func TestK8sWaitArgumentErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestK8sWaitAPIServerDown: while the API server does not answer (the
+// self-hosting pivot replaces it), polling goes on; the reason is shown.
+func TestK8sWaitAPIServerDown(t *testing.T) {
+	var gets int
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		gets++
+		if gets <= 100 {
+			w.WriteHeader(503)
+			_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503,"message":"not ready"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"kube-system"}}`))
+	}))
+	defer ts.Close()
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
+	f := host.NewFake()
+	f.FLive = true
+	if _, err := f.WriteFile("/pki/ca.crt", caPEM, 0o644, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f.FClients = cluster.NewLive(cluster.LiveOptions{Retry: cluster.Retry{Timeout: time.Millisecond, Initial: time.Millisecond}, Clock: f})
+	h := &sleepHost{Fake: f}
+	_, thread, out := newTestEnv(t, h)
+	_, err := execTest(thread, `k8s_wait(k8s_client(token="abcdef.0123456789abcdef", server="`+ts.URL+`", ca="/pki/ca.crt"), "v1", "Pod", "p", namespace="kube-system", until=lambda p: p != None)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.sleeps == 0 || !strings.Contains(out.String(), "the API server did not answer") {
+		t.Errorf("sleeps %d, output:\n%s", h.sleeps, out)
+	}
+}

@@ -25,15 +25,13 @@ var contractNames = []string{
 	"read_file", "path_exists", "component_config", "net", "hostname", "default_ip", "proxy_env",
 	"bootstrap_token", "certificate_key", "preflight_check", "kubelet_restart", "kubelet_stop", "service",
 	// API builtins and their helpers
-	"k8s_client", "k8s_apply", "k8s_get", "k8s_list", "k8s_delete", "k8s_patch", "wait_healthy",
+	"k8s_client", "k8s_apply", "k8s_get", "k8s_list", "k8s_delete", "k8s_patch", "k8s_wait", "wait_healthy",
 	"jws_sign", "jws_verify", "encrypt_certs", "decrypt_certs", "parse_bootstrap_token", "bootstrap_token_info", "parse_certificate_key", "read_kubeconfig", "component_config_hash",
 	"base64", "timestamp", "duration_string", "duration", "regex_match", "regex_replace",
 	// join's discovery and TLS bootstrap (builtins/discovery.go), remove_file
 	"cluster_info", "https_get", "kubeconfig_decode", "kubeconfig_encode", "ca_cert_hashes", "wait_file", "remove_file",
 	// control-plane join's etcd (builtins/etcd.go)
 	"etcd_client",
-	// self-hosting's waits on API objects (builtins/wait.go)
-	"k8s_wait",
 }
 
 // placeholders are modules that predate the namespace convention (the
