@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -26,27 +27,32 @@ func init() { families = append(families, registerNetfilter) }
 func registerNetfilter(r *runtime.Registry) {
 	r.Add(&runtime.Builtin{
 		Name:      "netfilter_flush",
-		Signature: `netfilter_flush(prefixes, families=["ipv4", "ipv6"])`,
+		Signature: `netfilter_flush(prefixes, families=["ipv4", "ipv6"], if_installed=False)`,
 		Doc: "Deletes every iptables chain (every table) whose name starts with one of prefixes, and every rule of another chain that jumps (-j) or goes (-g) to one of them; nothing else. " +
 			"Built-in chains are never deleted. Reads with iptables-save, deletes with iptables-restore --noflush (ip6tables-* for ipv6).\n" +
-			"Returns the deleted chains as \"<family> <table> <chain>\" strings ([] when there is nothing to delete).\n" +
+			"Returns the deleted chains as \"<family> <table> <chain>\" strings ([] when there is nothing to delete). " +
+			"A missing iptables-save/iptables-restore is an error naming the binary and the Debian package (iptables); with if_installed=True it returns None instead, " +
+			"before anything is deleted, so the recipe can warn that it could not look.\n" +
 			"The sandbox allows only prefixes starting with KUBE- or CNI-; under --root it refuses (the packet filter is the running kernel's).",
 		Args: []runtime.Arg{
 			{Name: "prefixes", Type: "list of strings", Doc: `chain-name prefixes, e.g. ["KUBE-", "CNI-"]`},
 			{Name: "families", Type: "list of strings", Doc: "ipv4 (iptables) and/or ipv6 (ip6tables)"},
+			{Name: "if_installed", Type: "bool", Doc: "return None instead of failing when the iptables tools are not installed"},
 		},
 		DryRun: "The plan is computed from the live rules (iptables-save is a read); each chain is recorded as netfilter.delete-chain and nothing is restored; later calls see the chains gone.",
 		Fn:     netfilterFlushBuiltin,
 	})
 	r.Add(&runtime.Builtin{
 		Name:      "nft_delete_tables",
-		Signature: `nft_delete_tables(tables, families=["ip", "ip6", "inet"])`,
+		Signature: `nft_delete_tables(tables, families=["ip", "ip6", "inet"], if_installed=False)`,
 		Doc: "Deletes the nftables tables named tables in families that exist (kube-proxy's nftables mode keeps everything in table kube-proxy). " +
-			"Returns the deleted tables as \"<family> <table>\" strings.\n" +
+			"Returns the deleted tables as \"<family> <table>\" strings. A missing nft is an error naming the Debian package (nftables); " +
+			"with if_installed=True it returns None instead (kube-proxy's image brings its own nft, so the host may lack it while the table exists: warn).\n" +
 			"The sandbox allows only the table kube-proxy; under --root it refuses.",
 		Args: []runtime.Arg{
 			{Name: "tables", Type: "list of strings", Doc: `table names, e.g. ["kube-proxy"]`},
 			{Name: "families", Type: "list of strings", Doc: "nftables families: ip, ip6, inet, arp, bridge, netdev"},
+			{Name: "if_installed", Type: "bool", Doc: "return None instead of failing when nft is not installed"},
 		},
 		DryRun: "The tables are listed live (nft list tables); each is recorded as netfilter.delete-table, nothing is deleted; later calls see them gone.",
 		Fn:     nftDeleteTablesBuiltin,
@@ -74,7 +80,8 @@ func stringListArg(fn, arg string, v *starlark.List) ([]string, error) {
 
 func netfilterFlushBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var prefixesV, familiesV *starlark.List
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "prefixes", &prefixesV, "families?", &familiesV); err != nil {
+	var ifInstalled bool
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "prefixes", &prefixesV, "families?", &familiesV, "if_installed?", &ifInstalled); err != nil {
 		return nil, err
 	}
 	env, err := runtime.FromThread(thread)
@@ -96,15 +103,29 @@ func netfilterFlushBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 			return nil, fmt.Errorf("%s: families: unknown family %q; use ipv4 and/or ipv6", b.Name(), shortArg(f))
 		}
 	}
+	// Every host allows only kube-proxy's and the CNI's prefixes (the
+	// Sandbox and each host check the plan again): refused before a read.
+	if err := host.CheckChainPrefixes(prefixes); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	// Every family is read before anything is deleted: a missing tool or
+	// unparsable rules stop the call with nothing changed.
+	saves := map[string]string{}
+	for _, fam := range fams {
+		save, err := env.Host.IptablesSave(env.Ctx, fam)
+		var missing *host.MissingBinaryError
+		if errors.As(err, &missing) && ifInstalled {
+			return starlark.None, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading the %s rules: %w", b.Name(), fam, err)
+		}
+		saves[fam] = save
+	}
 	var out []starlark.Value
 	for _, fam := range fams {
 		ctx, cancel := context.WithCancel(env.Ctx)
-		save, err := env.Host.IptablesSave(ctx, fam)
-		if err != nil {
-			cancel()
-			return nil, fmt.Errorf("%s: reading the %s rules: %w", b.Name(), fam, err)
-		}
-		rules, err := host.ParseIptablesSave(save)
+		rules, err := host.ParseIptablesSave(saves[fam])
 		if err != nil {
 			cancel()
 			return nil, fmt.Errorf("%s: %s: %w", b.Name(), fam, err)
@@ -136,7 +157,8 @@ func netfilterFlushBuiltin(thread *starlark.Thread, b *starlark.Builtin, args st
 
 func nftDeleteTablesBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var tablesV, familiesV *starlark.List
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "tables", &tablesV, "families?", &familiesV); err != nil {
+	var ifInstalled bool
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "tables", &tablesV, "families?", &familiesV, "if_installed?", &ifInstalled); err != nil {
 		return nil, err
 	}
 	env, err := runtime.FromThread(thread)
@@ -162,7 +184,14 @@ func nftDeleteTablesBuiltin(thread *starlark.Thread, b *starlark.Builtin, args s
 			return nil, fmt.Errorf("%s: families: unknown family %q; use %s", b.Name(), shortArg(f), strings.Join(host.NftFamilies, ", "))
 		}
 	}
+	if err := host.CheckNftTables(fams, tables); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
 	deleted, err := env.Host.NftDeleteTables(env.Ctx, fams, tables)
+	var missing *host.MissingBinaryError
+	if errors.As(err, &missing) && ifInstalled && len(deleted) == 0 {
+		return starlark.None, nil
+	}
 	result := string(host.Deleted)
 	if env.Host.DryRun() {
 		result = "recorded"

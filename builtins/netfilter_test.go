@@ -71,7 +71,7 @@ func TestNetfilterRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := fake.FNetfilter.Save["ipv4"]
-	wantErr(t, h, `netfilter_flush(["INPUT"])`, "netfilter_flush: ipv4", `refusing chain prefix "INPUT"`, "KUBE- or CNI-")
+	wantErr(t, h, `netfilter_flush(["INPUT"])`, "netfilter_flush: ", `refusing chain prefix "INPUT"`, "KUBE- or CNI-")
 	wantErr(t, h, `netfilter_flush(["KUBE-", "f2b-"])`, `refusing chain prefix "f2b-"`)
 	wantErr(t, h, `netfilter_flush(["K"])`, `refusing chain prefix "K"`)
 	wantErr(t, h, `netfilter_flush([""])`, "prefixes[0]", "empty")
@@ -88,7 +88,23 @@ func TestNetfilterRefusals(t *testing.T) {
 	fake.FNetfilter.NoNft = true
 	wantErr(t, h, `nft_delete_tables(["kube-proxy"])`, "nft", "not found")
 	noIptables := host.NewFake()
-	wantErr(t, noIptables, `netfilter_flush(["KUBE-"])`, "reading the ipv4 rules", "iptables-save")
+	wantErr(t, noIptables, `netfilter_flush(["KUBE-"])`, "reading the ipv4 rules", "iptables-save not found", "Debian package iptables")
+	wantErr(t, noIptables, `netfilter_flush(["INPUT"], if_installed = True)`, `refusing chain prefix "INPUT"`)
+	wantErr(t, noIptables, `nft_delete_tables(["filter"], if_installed = True)`, "refusing to delete nftables table")
+	run := mustExecStar(t, noIptables, `
+a = netfilter_flush(["KUBE-"], if_installed = True)
+b = nft_delete_tables(["kube-proxy"], if_installed = True)
+`)
+	if run.globals["a"].String() != "None" || run.globals["b"].String() != "None" || len(run.env.Plan().Actions) != 0 {
+		t.Errorf("if_installed without the tools: a=%s b=%s plan=%v", run.globals["a"], run.globals["b"], ops(run.env))
+	}
+	// Only ipv6's tool missing: nothing is deleted in ipv4 either.
+	v4only := netfilterHost(t)
+	delete(v4only.FNetfilter.Save, "ipv6")
+	wantErr(t, v4only, `netfilter_flush(["KUBE-"])`, "ip6tables-save not found")
+	if len(v4only.FNetfilter.Restored) != 0 {
+		t.Error("ipv4 was flushed although ipv6 could not be read")
+	}
 	r, err := host.NewSandbox(fake, host.SandboxOptions{Root: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

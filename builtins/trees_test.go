@@ -220,3 +220,46 @@ b = remove_tree("/var/lib/cni")
 		t.Error("/etc/cni/other/keep is gone")
 	}
 }
+
+// TestRemoveTreeDryRunSymlinks: a dry run over a real tree removes a link
+// to a full directory as a link (its target keeps its files, also in the
+// overlay's view), and later reads see the tree gone.
+func TestRemoveTreeDryRunSymlinks(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"outside/full", "etc/kubernetes/manifests"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p, data := range map[string]string{"outside/full/a": "a", "etc/kubernetes/manifests/etcd.yaml": "x"} {
+		if err := os.WriteFile(filepath.Join(root, p), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("/outside/full", filepath.Join(root, "etc/kubernetes/link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/nowhere", filepath.Join(root, "etc/kubernetes/dangling")); err != nil {
+		t.Fatal(err)
+	}
+	h, err := host.NewSandbox(host.NewDryRun(host.NewLive(host.LiveOptions{})), host.SandboxOptions{Root: root, AllowReads: []string{"/outside"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := mustExecStar(t, h, `
+r = remove_tree("/etc/kubernetes")
+left = list_dir("/etc/kubernetes")
+target = list_dir("/outside/full")
+again = remove_tree("/etc/kubernetes")
+`)
+	want := `["/etc/kubernetes/dangling", "/etc/kubernetes/link", "/etc/kubernetes/manifests/etcd.yaml", "/etc/kubernetes/manifests"]`
+	if s := run.globals["r"].String(); s != want {
+		t.Errorf("removed %s, want %s", s, want)
+	}
+	if run.globals["left"].String() != "[]" || run.globals["target"].String() != `["a"]` || run.globals["again"].String() != "[]" {
+		t.Errorf("left=%s target=%s again=%s", run.globals["left"], run.globals["target"], run.globals["again"])
+	}
+	if _, err := os.Lstat(filepath.Join(root, "etc/kubernetes/link")); err != nil {
+		t.Errorf("the dry run removed the real link: %v", err)
+	}
+}

@@ -58,3 +58,50 @@ func FuzzSandboxResolve(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIptablesPlan fuzzes the iptables-save parser and the deletion
+// planner: any input either fails to parse or gives a plan the sandbox
+// accepts, whose restore payload only deletes, and whose applied result
+// parses again.
+func FuzzIptablesPlan(f *testing.F) {
+	fuzzseed.Strings(f, "iptables-save")
+	f.Fuzz(func(t *testing.T, text string) {
+		rules, err := ParseIptablesSave(text)
+		if err != nil {
+			return
+		}
+		p := PlanIptablesDelete("ipv4", rules, []string{"KUBE-", "CNI-"})
+		if err := CheckIptablesPlan(p); err != nil {
+			t.Fatalf("the planner's own plan is refused: %v", err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(p.RestorePayload()), "\n") {
+			switch {
+			case line == "", line == "COMMIT", strings.HasPrefix(line, "*"), strings.HasPrefix(line, "-D "),
+				strings.HasPrefix(line, "-F KUBE-"), strings.HasPrefix(line, "-F CNI-"), strings.HasPrefix(line, "-X KUBE-"), strings.HasPrefix(line, "-X CNI-"):
+			default:
+				t.Fatalf("payload line %q does not only delete", line)
+			}
+		}
+		if _, err := ParseIptablesSave(applyIptablesPlan(text, p)); err != nil {
+			t.Fatalf("the applied plan does not parse: %v", err)
+		}
+	})
+}
+
+// FuzzParseMountInfo: no input crashes the mountinfo parser, and every
+// mount point listed under a path lies at or below it.
+func FuzzParseMountInfo(f *testing.F) {
+	f.Add("22 1 8:1 / / rw - ext4 /dev/vda rw\n310 22 0:52 / /var/lib/kubelet rw - tmpfs tmpfs rw\n421 310 0:61 / /var/lib/kubelet/a\\040b rw - tmpfs t rw\n")
+	f.Add("1 2 3 4 \\\\\\0\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		table, err := ParseMountInfo(text)
+		if err != nil {
+			return
+		}
+		for _, m := range mountsUnder(table, "/var/lib/kubelet") {
+			if !within(m, "/var/lib/kubelet") {
+				t.Fatalf("%q listed under /var/lib/kubelet", m)
+			}
+		}
+	})
+}

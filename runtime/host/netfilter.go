@@ -38,6 +38,15 @@ type Netfilter interface {
 	NftDeleteTables(ctx context.Context, families, names []string) ([]string, error)
 }
 
+// MissingBinaryError: the packet-filter tool a call needs is not installed.
+type MissingBinaryError struct {
+	Name, Package string
+}
+
+func (e *MissingBinaryError) Error() string {
+	return fmt.Sprintf("%s not found in PATH, /usr/sbin or /sbin: install the Debian package %s", e.Name, e.Package)
+}
+
 // NetfilterChainPrefixes are the chain-name prefixes the sandbox lets a
 // recipe delete: kube-proxy's (KUBE-) and the CNI plugins' (CNI-: portmap,
 // bridge's masquerade chains). Never a built-in chain, never the host's.
@@ -511,13 +520,13 @@ type FakeNetfilter struct {
 func (f *Fake) IptablesSave(ctx context.Context, family string) (string, error) {
 	n := f.FNetfilter
 	if n == nil {
-		return "", fmt.Errorf("%s: executable file not found in $PATH", IptablesFamilies[family][0])
+		return "", &MissingBinaryError{Name: IptablesFamilies[family][0], Package: "iptables"}
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	s, ok := n.Save[family]
 	if !ok {
-		return "", fmt.Errorf("%s: executable file not found in $PATH", IptablesFamilies[family][0])
+		return "", &MissingBinaryError{Name: IptablesFamilies[family][0], Package: "iptables"}
 	}
 	return s, nil
 }
@@ -543,7 +552,7 @@ func (f *Fake) IptablesDelete(ctx context.Context, plan IptablesPlan) error {
 func (f *Fake) NftTables(ctx context.Context) ([]string, error) {
 	n := f.FNetfilter
 	if n == nil || n.NoNft {
-		return nil, errors.New("nft: executable file not found in $PATH")
+		return nil, &MissingBinaryError{Name: "nft", Package: "nftables"}
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -551,6 +560,9 @@ func (f *Fake) NftTables(ctx context.Context) ([]string, error) {
 }
 
 func (f *Fake) NftDeleteTables(ctx context.Context, families, names []string) ([]string, error) {
+	if err := CheckNftTables(families, names); err != nil {
+		return nil, err
+	}
 	ts, err := f.NftTables(ctx)
 	if err != nil {
 		return nil, err

@@ -24,7 +24,7 @@ func (l *Live) netfilterBin(name, pkg string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%s not found in PATH, /usr/sbin or /sbin: install the Debian package %s", name, pkg)
+	return "", &MissingBinaryError{Name: name, Package: pkg}
 }
 
 func (l *Live) netfilterRun(ctx context.Context, bin string, stdin string, args ...string) (string, error) {
@@ -98,6 +98,9 @@ func ParseNftTables(out string) []string {
 }
 
 func (l *Live) NftDeleteTables(ctx context.Context, families, names []string) ([]string, error) {
+	if err := CheckNftTables(families, names); err != nil {
+		return nil, err
+	}
 	ts, err := l.NftTables(ctx)
 	if err != nil {
 		return nil, err
