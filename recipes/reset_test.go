@@ -579,7 +579,6 @@ func TestResetFlushIptables(t *testing.T) {
 		Save:   map[string]string{"ipv4": string(save), "ipv6": "*filter\n:INPUT ACCEPT [0:0]\n:KUBE-FIREWALL - [0:0]\n-A INPUT -j KUBE-FIREWALL\nCOMMIT\n"},
 		Tables: []string{"ip kube-proxy", "ip6 kube-proxy", "inet firewalld"},
 	}
-	cp.FPaths["nft"] = "/usr/sbin/nft"
 	_, out, err := runReset(t, cp, false, "force=true", "flush_iptables=true")
 	if err != nil {
 		t.Fatalf("reset: %v\n%s", err, out)
@@ -599,11 +598,13 @@ func TestResetFlushIptables(t *testing.T) {
 		t.Errorf("the report names the rules flush_iptables deleted:\n%s", out)
 	}
 
-	// Without nft there can be no kube-proxy table: the iptables part still runs.
+	// Without nft on the host: the iptables part still runs, and the report
+	// names the table it could not delete.
 	cp = controlPlaneNode(t)
-	cp.FNetfilter = &host.FakeNetfilter{Save: map[string]string{"ipv4": string(save), "ipv6": ""}, Tables: []string{"ip kube-proxy"}}
+	cp.FNetfilter = &host.FakeNetfilter{Save: map[string]string{"ipv4": string(save), "ipv6": ""}, NoNft: true}
 	_, out, err = runReset(t, cp, false, "force=true", "flush_iptables=true")
-	if err != nil || !strings.Contains(out, "nft is not installed") || strings.Contains(cp.FNetfilter.Save["ipv4"], "KUBE-") {
+	if err != nil || !strings.Contains(out, "nft is not installed") || strings.Contains(cp.FNetfilter.Save["ipv4"], "KUBE-") ||
+		!strings.Contains(out, "nft delete table ip kube-proxy") {
 		t.Errorf("reset without nft: %v\n%s", err, out)
 	}
 }
