@@ -30,9 +30,12 @@ import (
 // voters after hcp3, hcp1 alone after hcp2, and hcp1, the last member, is
 // not removed (its data dir is emptied and etcd no longer runs). While a
 // control-plane node is left, the cluster serves writes and reads through
-// the load balancer. Finally `kubelark run init` on hcp1 with the same
+// the load balancer. Each reset ends with the report of what it did not
+// clean (the Node object among it); a second reset of hw1 says it had
+// nothing to do. Finally `kubelark run init` on hcp1 with the same
 // configuration makes a new cluster on the same node and hw1 joins it
-// again with init's printed command and becomes Ready.
+// again with init's printed command and becomes Ready; the new etcd
+// cluster has the one member hcp1.
 
 // haCluster is what the reset scenario takes over from TestKubelarkHA.
 type haCluster struct {
@@ -67,12 +70,24 @@ func resetScenario(ctx context.Context, t *testing.T, tm *haTimings, c haCluster
 		start := time.Now()
 		ok := t.Run("Reset"+s.n.Name, func(t *testing.T) {
 			checkHoldsState(ctx, t, s.n, c.baseline[s.n.Name])
-			resetNode(ctx, t, c.kubelark, s.n)
+			out := resetNode(ctx, t, c.kubelark, s.n)
 			checkResetNode(ctx, t, s.n, c.baseline[s.n.Name])
+			// The end of the run says what reset did not clean, with the
+			// command for each, the Node object among them.
+			if !strings.Contains(out, "did not clean") || !strings.Contains(out, "kubectl delete node "+s.n.Name) {
+				t.Errorf("reset of %s does not report what it did not clean (the Node object: kubectl delete node %s); output ends:\n%s", s.n.Name, s.n.Name, lastLines(out, 25))
+			}
+			if strings.Contains(out, "[reset] nothing to do") {
+				t.Errorf("the first reset of %s says it had nothing to do", s.n.Name)
+			}
 			if s.n == w {
-				// A second reset finds nothing left to do and succeeds.
-				resetNode(ctx, t, c.kubelark, s.n)
+				// A second reset finds nothing left to do, says so and
+				// succeeds.
+				again := resetNode(ctx, t, c.kubelark, s.n)
 				checkResetNode(ctx, t, s.n, c.baseline[s.n.Name])
+				if !strings.Contains(again, "[reset] nothing to do") {
+					t.Errorf("a second reset of %s does not say it had nothing to do; output ends:\n%s", s.n.Name, lastLines(again, 25))
+				}
 			}
 			if s.members == nil {
 				checkEtcdGone(ctx, t, s.n)
@@ -107,6 +122,8 @@ func resetScenario(ctx context.Context, t *testing.T, tm *haTimings, c haCluster
 			t.Fatalf("after init again and the worker's join again: %v", err)
 		}
 		checkJoinedKubelet(ctx, t, cp1, w)
+		// A new etcd cluster of one member, hcp1.
+		checkEtcdMembers(ctx, t, c.cps[:1])
 		checkServer(t, w, "kubelet.conf", "https://"+haLB)
 		// The new cluster is a new cluster: the old one's objects are gone.
 		if _, err := lbCS.CoreV1().ConfigMaps("default").Get(ctx, "ha-probe", metav1.GetOptions{}); err == nil {
