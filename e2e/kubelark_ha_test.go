@@ -209,7 +209,7 @@ func haInitConfig(t *testing.T, n *node.Node) string {
 // netcheck Pods on hw1 and hcp1 resolve kubernetes.default through CoreDNS
 // and reach the API server through the kubernetes Service. With hcp2's
 // kubelet and containers stopped, writes through the load balancer still
-// work; hcp2 comes back.
+// work; hcp2 comes back. Last, resetScenario (kubelark_reset_test.go).
 func TestKubelarkHA(t *testing.T) {
 	testStart := time.Now()
 	var tm haTimings
@@ -261,6 +261,15 @@ func TestKubelarkHA(t *testing.T) {
 		}
 	}
 	tm.add(t, "5 nodes up", start)
+	// What each node holds before init or join, for the reset scenario.
+	baseline := map[string]e2eutil.NodeState{}
+	for _, n := range append(append([]*node.Node{}, nodes...), w) {
+		st, err := e2eutil.TakeNodeState(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		baseline[n.Name] = st
+	}
 
 	start = time.Now()
 	startHAProxy(ctx, t, lb)
@@ -385,6 +394,10 @@ func TestKubelarkHA(t *testing.T) {
 		return
 	}
 
+	resetScenario(ctx, t, &tm, haCluster{
+		kubelark: kubelark, nw: nw, cps: nodes, worker: w,
+		initConfig: filepath.Join(cp1.Dir, "kubeadm-init.yaml"), baseline: baseline,
+	})
 }
 
 // checkNodeBack starts n's kubelet again after checkNodeDown and waits

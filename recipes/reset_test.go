@@ -597,4 +597,14 @@ func TestResetFlushIptables(t *testing.T) {
 	if strings.Contains(out, "flush_iptables=true") || strings.Contains(out, "nft delete table") {
 		t.Errorf("the report names the rules flush_iptables deleted:\n%s", out)
 	}
+
+	// Without nft on the host: the iptables part still runs, and the report
+	// names the table it could not delete.
+	cp = controlPlaneNode(t)
+	cp.FNetfilter = &host.FakeNetfilter{Save: map[string]string{"ipv4": string(save), "ipv6": ""}, NoNft: true}
+	_, out, err = runReset(t, cp, false, "force=true", "flush_iptables=true")
+	if err != nil || !strings.Contains(out, "nft is not installed") || strings.Contains(cp.FNetfilter.Save["ipv4"], "KUBE-") ||
+		!strings.Contains(out, "nft delete table ip kube-proxy") {
+		t.Errorf("reset without nft: %v\n%s", err, out)
+	}
 }
