@@ -33,8 +33,9 @@ func registerCRI(r *runtime.Registry) {
 			"Returns a value of type cri_client with attribute socket and methods:\n" +
 			"  pods() -> list of struct(id, name, namespace, uid, state) with state \"ready\" or \"notready\", sorted by namespace/name;\n" +
 			"  containers() -> list of struct(id, name, pod_id, state) with state \"running\", \"exited\", \"created\" or \"unknown\", sorted by name;\n" +
-			"  remove_pod(id, retries=5) -> True when the sandbox was stopped and removed, False when it was already gone; " +
-			"each try stops then removes it (kubeadm: 5 tries), the last error is reported;\n" +
+			"  remove_pod(id, retries=5, fail_ok=False) -> True when the sandbox was stopped and removed, False when it was already gone; " +
+			"each try stops then removes it (kubeadm: 5 tries), the last error is reported; with fail_ok=True a failure returns " +
+			"that error's text (a string) instead of stopping the run, so a recipe can warn and go on as kubeadm reset does;\n" +
 			"  close().",
 		Args: []runtime.Arg{
 			{Name: "socket", Type: "string", Doc: "unix:// URL or absolute path, e.g. unix:///run/containerd/containerd.sock"},
@@ -246,7 +247,8 @@ func (c *criClient) containers(thread *starlark.Thread, b *starlark.Builtin, arg
 func (c *criClient) removePod(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var id string
 	retries := 5
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "id", &id, "retries?", &retries); err != nil {
+	failOK := false
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "id", &id, "retries?", &retries, "fail_ok?", &failOK); err != nil {
 		return nil, err
 	}
 	env, err := runtime.FromThread(thread)
@@ -302,8 +304,12 @@ func (c *criClient) removePod(thread *starlark.Thread, b *starlark.Builtin, args
 		}
 		last = err
 	}
-	return nil, fmt.Errorf("remove_pod: %s (sandbox %s) through %s: %d tries failed, the last with: %v; stop it by hand with crictl stopp %s && crictl rmp %s",
+	err = fmt.Errorf("remove_pod: %s (sandbox %s) through %s: %d tries failed, the last with: %v; stop it by hand with crictl stopp %s && crictl rmp %s",
 		subject, id, c.socket, retries, last, id, id)
+	if failOK {
+		return starlark.String(err.Error()), nil
+	}
+	return nil, err
 }
 
 func (c *criClient) close(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

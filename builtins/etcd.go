@@ -57,7 +57,8 @@ func registerEtcd(r *runtime.Registry) {
 			"  promote(id) -> member: makes a learner a voter, retried while etcd says it is not in sync with the leader " +
 			"(until the client timeout); a member that already votes is fine;\n" +
 			"  wait_endpoints(timeout=\"40s\", interval=\"5s\") -> endpoints: until every endpoint answers Status (kubeadm: 8 x 5s);\n" +
-			"  remove(id) -> True when member id (as members() gives it) was removed, False when no member has that id (already removed; reset's remove-etcd-member);\n" +
+			"  remove(id, fail_ok=False) -> True when member id (as members() gives it) was removed, False when no member has that id (already removed; reset's remove-etcd-member); " +
+			"with fail_ok=True a failure returns its error text (a string) instead of stopping the run (reset warns with the etcdctl command and goes on, as kubeadm does);\n" +
 			"  close().\n" +
 			"Calls that fail to reach etcd are retried every 500ms until the client timeout; every error names the step " +
 			"(\"etcd member add\", \"etcd promote\"...), the endpoints and what to do.",
@@ -761,16 +762,25 @@ func (c *etcdClient) remove(thread *starlark.Thread, b *starlark.Builtin, args s
 	}
 	const step = "etcd member remove"
 	var idV starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "id", &idV); err != nil {
+	failOK := false
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "id", &idV, "fail_ok?", &failOK); err != nil {
 		return nil, err
 	}
 	id, err := memberIDArg(step, idV)
 	if err != nil {
 		return nil, err
 	}
+	// failed is what a call that reached etcd and failed returns: the
+	// error, or with fail_ok its text for the recipe's warning.
+	failed := func(err error) (starlark.Value, error) {
+		if failOK {
+			return starlark.String(err.Error()), nil
+		}
+		return nil, err
+	}
 	ms, err := c.list(env)
 	if err != nil {
-		return nil, fmt.Errorf("%s: member %s: listing the members of %s: %w%s", step, memberHex(id), c.where(), err, unreachableHint(err))
+		return failed(fmt.Errorf("%s: member %s: listing the members of %s: %w%s", step, memberHex(id), c.where(), err, unreachableHint(err)))
 	}
 	m, ok := findMember(ms, id)
 	if !ok {
@@ -781,7 +791,7 @@ func (c *etcdClient) remove(thread *starlark.Thread, b *starlark.Builtin, args s
 		return starlark.False, nil // removed meanwhile
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: member %s (%s) through %s: %w%s", step, memberHex(id), m.Name, c.where(), err, unreachableHint(err))
+		return failed(fmt.Errorf("%s: member %s (%s) through %s: %w%s", step, memberHex(id), m.Name, c.where(), err, unreachableHint(err)))
 	}
 	result := string(host.Deleted)
 	if c.e.DryRun() {

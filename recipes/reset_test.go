@@ -9,6 +9,7 @@ package recipes_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -453,6 +454,57 @@ func TestResetEtcdRemoveFails(t *testing.T) {
 		"--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key member remove " +
 		strings.ToLower(hex16(ids["node1"]))
 	for _, w := range []string{"please manually remove this etcd member using etcdctl", want, "this node's etcd member in the etcd cluster"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	if left := leftFiles(cp); len(left) > 0 {
+		t.Errorf("files left: %v", left)
+	}
+}
+
+// TestResetEtcdRemoveRefused: etcd refuses the removal although the
+// others have quorum: a warning with the etcdctl command, and the node is
+// cleaned anyway (kubeadm warns and goes on).
+func TestResetEtcdRemoveRefused(t *testing.T) {
+	cp := controlPlaneNode(t)
+	ids := withEtcdMembers(cp, "node3=10.0.0.30", "node4=10.0.0.40")
+	cp.FEtcd.RemoveErr = errors.New("etcdserver: re-configuration failed due to not enough started members")
+	_, out, err := runReset(t, cp, false, "force=true")
+	if err != nil {
+		t.Fatalf("reset: %v\n%s", err, out)
+	}
+	if len(cp.FEtcd.Members()) != 3 {
+		t.Errorf("members %v, want all 3 (the removal was refused)", cp.FEtcd.Members())
+	}
+	for _, w := range []string{"not enough started members", "please manually remove this etcd member using etcdctl",
+		"member remove " + hex16(ids["node1"])} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	if left := leftFiles(cp); len(left) > 0 {
+		t.Errorf("files left: %v", left)
+	}
+}
+
+// TestResetSandboxRemovalFails: a sandbox the runtime will not stop after
+// kubeadm's 5 tries is a warning naming it; the other sandboxes are
+// removed and the node is cleaned.
+func TestResetSandboxRemovalFails(t *testing.T) {
+	cp := controlPlaneNode(t)
+	cri := cp.FCRI.(*host.FakeCRI)
+	stuck := cri.Pods[1].Id
+	refuse := errors.New("rpc error: code = Unknown desc = failed to stop sandbox: device or resource busy")
+	cri.StopErr = map[string][]error{stuck: {refuse, refuse, refuse, refuse, refuse}}
+	_, out, err := runReset(t, cp, false, "force=true")
+	if err != nil {
+		t.Fatalf("reset: %v\n%s", err, out)
+	}
+	if len(cri.Pods) != 1 || cri.Pods[0].Id != stuck {
+		t.Errorf("sandboxes left %v, want only the stuck %s", cri.Pods, stuck)
+	}
+	for _, w := range []string{"Failed to remove Pod sandbox kube-system/kube-apiserver-node1", "5 tries failed", "device or resource busy", "crictl stopp " + stuck} {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}

@@ -72,6 +72,9 @@ type FakeEtcd struct {
 	// OnAdd, when set, is called (without the lock) before each
 	// MemberAddAsLearner is answered: a test adds a member "meanwhile".
 	OnAdd func(*FakeEtcd)
+	// RemoveErr, when set, is what every MemberRemove answers (etcd
+	// refusing a removal the member list and quorum allowed).
+	RemoveErr error
 }
 
 type fakeEtcdMember struct {
@@ -301,6 +304,9 @@ func (e *fakeEtcdClient) MemberRemove(ctx context.Context, id uint64) error {
 	defer e.c.mu.Unlock()
 	if err := e.c.reach(e.eps(), true); err != nil {
 		return err
+	}
+	if e.c.RemoveErr != nil {
+		return e.c.RemoveErr
 	}
 	for i, m := range e.c.members {
 		if m.ID == id {
