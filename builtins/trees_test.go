@@ -106,6 +106,26 @@ func TestRemoveTreeSandbox(t *testing.T) {
 	}
 }
 
+// TestCheckWritable: the sandbox's write rule, asked without removing
+// anything; a bare host (no sandbox) allows every path.
+func TestCheckWritable(t *testing.T) {
+	fake := host.NewFake()
+	fake.Put("/etc/passwd", []byte("root:x:0:0::/root:/bin/sh\n"), 0o644)
+	h, err := host.NewSandbox(fake, host.SandboxOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExecStar(t, h, `check_writable(["/etc/kubernetes/pki", "/var/lib/kubelet", "/var/lib/etcd/member"])`)
+	wantErr(t, h, `check_writable(["/etc/kubernetes/pki", "/etc"])`, "check_writable", "/etc", "outside the allowed roots")
+	wantErr(t, h, `check_writable(["/var/lib/kubelet/../../../etc/passwd"])`, "outside the allowed roots")
+	wantErr(t, h, `check_writable(["pki"])`, "paths[0]")
+	wantErr(t, h, `check_writable("/etc")`, "check_writable")
+	mustExecStar(t, fake, `check_writable(["/etc"])`)
+	if _, _, ok := fake.Get("/etc/passwd"); !ok {
+		t.Error("/etc/passwd is gone")
+	}
+}
+
 // TestRemoveTreeDryRun: a dry run records every removal, later reads see
 // the files gone, the machine keeps them.
 func TestRemoveTreeDryRun(t *testing.T) {

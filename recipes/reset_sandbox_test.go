@@ -90,11 +90,20 @@ func TestResetCertDirOutsideRoots(t *testing.T) {
 	f := controlPlaneNode(t)
 	f.Put("/etc/passwd", []byte("root:x:0:0::/root:/bin/sh\n"), 0o644)
 	_, out, err := runReset(t, sandboxed(t, f), false, "force=true", "cert_dir=/etc", "skip_phases=remove-etcd-member")
-	if err == nil || !strings.Contains(err.Error(), "remove_tree") || !strings.Contains(err.Error(), "/etc") {
-		t.Fatalf("reset with cert_dir=/etc: err = %v, want remove_tree's refusal\n%s", err, out)
+	if err == nil || !strings.Contains(err.Error(), "check_writable") || !strings.Contains(err.Error(), "/etc") {
+		t.Fatalf("reset with cert_dir=/etc: err = %v, want check_writable's refusal\n%s", err, out)
 	}
 	if _, _, ok := f.Get("/etc/passwd"); !ok {
 		t.Errorf("/etc/passwd deleted")
+	}
+	// Refused before anything changed: the node is as init left it.
+	for _, p := range []string{"/etc/kubernetes/manifests/kube-apiserver.yaml", "/etc/kubernetes/admin.conf", "/var/lib/kubelet/config.yaml"} {
+		if _, _, ok := f.Get(p); !ok {
+			t.Errorf("%s deleted by a reset that was refused", p)
+		}
+	}
+	if len(f.Unmounted) > 0 {
+		t.Errorf("unmounted %v before the refusal", f.Unmounted)
 	}
 	t.Logf("refused: %v", err)
 }

@@ -33,7 +33,7 @@ var contractNames = []string{
 	// control-plane join's etcd (builtins/etcd.go)
 	"etcd_client",
 	// reset (recipes/reset.star; builtins/ of branch resetb)
-	"list_dir", "remove_tree", "real_path", "mounts", "unmount", "cri_client", "confirm", "netfilter_flush", "nft_delete_tables",
+	"list_dir", "remove_tree", "check_writable", "real_path", "mounts", "unmount", "cri_client", "confirm", "netfilter_flush", "nft_delete_tables",
 }
 
 // placeholders are modules that predate the namespace convention (the

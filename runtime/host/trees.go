@@ -251,6 +251,22 @@ func (s *Sandbox) RealPath(p string) (string, error) {
 // /etc/kubernetes would take the directory the roots are anchored at);
 // then it walks through the Sandbox itself, so every removal is checked
 // and relocated again.
+// WriteChecker is implemented by the Sandbox: whether a write or delete
+// at a path would be allowed, answered without doing it, so a recipe can
+// refuse bad input before it changes anything (check_writable).
+type WriteChecker interface {
+	CheckWrite(path string) error
+}
+
+// CheckWrite applies the write/delete rule of the sandbox's roots to p.
+func (s *Sandbox) CheckWrite(p string) error {
+	v, err := s.resolveParent(p)
+	if err != nil {
+		return err
+	}
+	return s.allow("write", p, v)
+}
+
 func (s *Sandbox) RemoveTree(p string, contentsOnly bool) ([]string, error) {
 	v, err := s.resolveParent(p)
 	if err != nil {
