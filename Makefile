@@ -27,9 +27,12 @@ vet:
 	$(GO) vet ./...
 
 # unit runs every package's tests of the root module (e2e/ is its own
-# module and its own target).
+# module and its own target). The recipes package runs every workflow on
+# fake hosts many times over and takes minutes on two busy cores: go
+# test's default 10-minute limit per package is raised so a slow machine
+# is not mistaken for a hung test.
 unit:
-	$(GO) test ./...
+	$(GO) test -timeout 30m ./...
 
 ## fuzz: each Go fuzz target for FUZZTIME (seeds: testdata/fuzz/<corpus>/,
 ## added with f.Add by internal/fuzzseed; inputs found failing land in the
