@@ -697,3 +697,25 @@ func TestSelfHostingCertsInSecrets(t *testing.T) {
 		t.Errorf("refused run did %s %s", a.Op, a.Target)
 	}
 }
+
+// TestSelfHostingSchedulerHostNetwork: scheduler_host_network=true keeps
+// the scheduler on the host network with the default rollout (no CNI
+// needed), and revert still gives init's manifest back.
+func TestSelfHostingSchedulerHostNetwork(t *testing.T) {
+	s := newSelfHostingCluster(t)
+	n := s.nodes[0]
+	orig, _, _ := n.Get("/etc/kubernetes/manifests/kube-scheduler.yaml")
+	mustSelfHost(t, n, "scheduler_host_network=true")
+	ds := s.ds("kube-scheduler")
+	spec, _, _ := unstructured.NestedMap(ds, "spec", "template", "spec")
+	if spec["hostNetwork"] != true || strings.Contains(fmt.Sprint(spec), "POD_IP") || strings.Contains(fmt.Sprint(ds["spec"]), "maxSurge") {
+		t.Errorf("scheduler DaemonSet not on the host network: %v", ds["spec"])
+	}
+	if n.holder["kube-scheduler"] != "ds" {
+		t.Errorf("scheduler served by %q", n.holder["kube-scheduler"])
+	}
+	mustSelfHost(t, n, "revert=true")
+	if got, _, _ := n.Get("/etc/kubernetes/manifests/kube-scheduler.yaml"); string(got) != string(orig) {
+		t.Errorf("reverted scheduler manifest differs:\n%s\nwant\n%s", got, orig)
+	}
+}
