@@ -541,7 +541,9 @@ func watchServing(ctx context.Context, t *testing.T, cs kubernetes.Interface) (s
 				continue
 			}
 			failed++
-			lastErr = err.Error()
+			if lastErr = err.Error(); len(lastErr) > 160 {
+				lastErr = lastErr[:80] + " ... " + lastErr[len(lastErr)-80:]
+			}
 			if downSince.IsZero() {
 				downSince = time.Now()
 			}
