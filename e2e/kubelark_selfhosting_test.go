@@ -42,8 +42,11 @@ const mirrorAnnotation = "kubernetes.io/config.mirror"
 // DaemonSets ready; /etc/kubernetes/manifests holds only etcd.yaml; the
 // mirror Pods gone; the control plane reads and writes, its
 // controller-manager makes a Deployment's ReplicaSet and its scheduler
-// places the Pod. A worker joins afterwards. A flag change of the scheduler
-// DaemonSet rolls it to a new Pod. `--set revert=true` brings the static
+// places the Pod. A worker joins afterwards. Upgrades on the single
+// control-plane node: a flag change of the scheduler DaemonSet, an image
+// change of the controller-manager's and a flag change of the API
+// server's each roll to a new Pod that alone holds the component's port
+// (the API server polled throughout). `--set revert=true` brings the static
 // Pods back (the process on :6443 is the static Pod's container again, the
 // DaemonSets gone) and the cluster still serves. Each step's duration is
 // logged, and all of them at the end.
@@ -101,12 +104,7 @@ func TestKubelarkSelfHosting(t *testing.T) {
 	start = time.Now()
 	out, err := runStatus(ctx, t, cp, kubelark, "run", "selfhosting")
 	if err != nil {
-		// A failure fails the test; the recipe promises that a re-run
-		// converges, so the rest is still checked after one (once the API
-		// server answers /readyz), for a report of everything that fails.
-		t.Errorf("kubelark run selfhosting failed: %v; re-running it once /readyz is ok, to check the rest", err)
-		waitReadyz(ctx, t, cs)
-		out = run(ctx, t, cp, kubelark, "run", "selfhosting")
+		t.Fatalf("kubelark run selfhosting failed: %v", err)
 	}
 	tm.add(t, "kubelark run selfhosting", start)
 	for _, c := range selfHosted {
@@ -159,15 +157,38 @@ func TestKubelarkSelfHosting(t *testing.T) {
 	}
 	tm.add(t, "worker join, Nodes Ready", start)
 
+	// Upgrades (issue §3): each component's DaemonSet changed in place rolls
+	// on this single control-plane node. The scheduler gets a flag, the
+	// controller-manager a new image (the local image tagged under a second
+	// name inside the node: there is no registry), the API server a flag
+	// while the cluster is polled throughout.
 	start = time.Now()
-	rolloutScheduler(ctx, t, cs, cp)
-	tm.add(t, "scheduler DaemonSet rollout", start)
+	rollout(ctx, t, cs, cp, "kube-scheduler", 10259, "--v=2 added", addFlag("--v=2"))
+	tm.add(t, "scheduler flag rollout", start)
+
+	start = time.Now()
+	kcmImage := imageOf(ctx, t, cs, "self-hosted-kube-controller-manager")
+	newImage := kcmImage + "-rollout"
+	if out, err := cp.Exec(ctx, "ctr", "-n", "k8s.io", "-a", node.ContainerdSocket, "images", "tag", "--force", kcmImage, newImage); err != nil {
+		t.Fatalf("ctr images tag %s %s: %v: %s", kcmImage, newImage, err, out)
+	}
+	rollout(ctx, t, cs, cp, "kube-controller-manager", 10257, "image "+newImage, func(c *corev1.Container) bool {
+		c.Image = newImage
+		return true
+	})
+	tm.add(t, "controller-manager image rollout", start)
+
+	start = time.Now()
+	stop := watchServing(ctx, t, cs)
+	rollout(ctx, t, cs, cp, "kube-apiserver", 6443, "--v=2 added", addFlag("--v=2"))
+	stop()
+	checkAPIServerIsDaemonSetPod(ctx, t, cs, cp)
+	checkControlPlaneServes(ctx, t, cs, "apirolled")
+	tm.add(t, "API server flag rollout", start)
 
 	start = time.Now()
 	if _, err := runStatus(ctx, t, cp, kubelark, "run", "selfhosting", "--set", "revert=true"); err != nil {
-		t.Errorf("kubelark run selfhosting --set revert=true failed: %v; re-running it once /readyz is ok, to check the rest", err)
-		waitReadyz(ctx, t, cs)
-		run(ctx, t, cp, kubelark, "run", "selfhosting", "--set", "revert=true")
+		t.Fatalf("kubelark run selfhosting --set revert=true failed: %v", err)
 	}
 	tm.add(t, "kubelark run selfhosting revert", start)
 
@@ -200,8 +221,12 @@ func TestKubelarkSelfHosting(t *testing.T) {
 		if !strings.Contains(string(sched), "--v=2") {
 			t.Errorf("the reverted kube-scheduler manifest lost the --v=2 of the DaemonSet's rollout:\n%s", sched)
 		}
+		kcm, _ := cp.ReadFile("/etc/kubernetes/manifests/kube-controller-manager.yaml")
+		if !strings.Contains(string(kcm), "image: "+newImage) {
+			t.Errorf("the reverted kube-controller-manager manifest lost the image %s of the DaemonSet's rollout:\n%s", newImage, kcm)
+		}
 		api, _ := cp.ReadFile("/etc/kubernetes/manifests/kube-apiserver.yaml")
-		if !strings.Contains(string(api), "--advertise-address="+cp.IP) || strings.Contains(string(api), "HOST_IP") {
+		if !strings.Contains(string(api), "--advertise-address="+cp.IP) || strings.Contains(string(api), "HOST_IP") || !strings.Contains(string(api), "--v=2") {
 			t.Errorf("the reverted kube-apiserver manifest does not advertise %s as init wrote it:\n%s", cp.IP, api)
 		}
 	})
@@ -309,11 +334,17 @@ func checkSelfHostedSpecs(ctx context.Context, t *testing.T, cs kubernetes.Inter
 		if spec.DNSPolicy != corev1.DNSClusterFirstWithHostNet {
 			t.Errorf("%s: dnsPolicy %s, want ClusterFirstWithHostNet", name, spec.DNSPolicy)
 		}
-		// The recipe moves the scheduler onto the Pod network (so that a
-		// rollout can start its successor beside it); the API server and the
-		// controller-manager stay on the host network.
-		if c != "kube-scheduler" && !spec.HostNetwork {
+		// Host network, a surge Pod and port sharing: the old Pod serves
+		// (and the old scheduler places its successor) while the new one
+		// binds the same port.
+		if !spec.HostNetwork {
 			t.Errorf("%s: not on the host network", name)
+		}
+		if ru := ds.Spec.UpdateStrategy.RollingUpdate; ru == nil || ru.MaxSurge == nil || ru.MaxSurge.IntValue() != 1 || ru.MaxUnavailable == nil || ru.MaxUnavailable.IntValue() != 0 {
+			t.Errorf("%s: rollingUpdate %+v, want maxSurge 1, maxUnavailable 0", name, ru)
+		}
+		if !strings.Contains(strings.Join(spec.Containers[0].Command, " "), "--permit-port-sharing=true") {
+			t.Errorf("%s: command lacks --permit-port-sharing=true", name)
 		}
 		t.Logf("%s: hostNetwork %v, update strategy %s %+v", name, spec.HostNetwork, ds.Spec.UpdateStrategy.Type, ds.Spec.UpdateStrategy.RollingUpdate)
 		if ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType {
@@ -457,14 +488,90 @@ func checkControlPlaneServes(ctx context.Context, t *testing.T, cs kubernetes.In
 	}
 }
 
-// rolloutScheduler adds --v=2 to the scheduler DaemonSet's command, as a
-// user changing a self-hosted component's flags would (`kubectl edit`),
-// and waits for the RollingUpdate: the DaemonSet observes the new
-// generation, its one Pod is a new one with the new flag, Running and
-// Ready, and the process on the scheduler's port 10259 is that Pod's.
-func rolloutScheduler(ctx context.Context, t *testing.T, cs kubernetes.Interface, cp *node.Node) {
+// addFlag appends flag to a container's command (as `kubectl edit` of a
+// self-hosted component's flags would).
+func addFlag(flag string) func(*corev1.Container) bool {
+	return func(c *corev1.Container) bool {
+		c.Command = append(c.Command, flag)
+		return true
+	}
+}
+
+// imageOf is the image of DaemonSet name's container.
+func imageOf(ctx context.Context, t *testing.T, cs kubernetes.Interface, name string) string {
 	t.Helper()
-	const name = "self-hosted-kube-scheduler"
+	ds, err := cs.AppsV1().DaemonSets("kube-system").Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds.Spec.Template.Spec.Containers[0].Image
+}
+
+// watchServing polls the API server (/readyz) every 250ms until the
+// returned stop is called, which fails the test if it went unserved for
+// more than 5s in a row and logs every failed poll's count.
+func watchServing(ctx context.Context, t *testing.T, cs kubernetes.Interface) (stop func()) {
+	t.Helper()
+	done := make(chan struct{})
+	result := make(chan string, 1)
+	go func() {
+		polls, failed := 0, 0
+		var downSince time.Time
+		var longest time.Duration
+		var lastErr string
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				result <- fmt.Sprintf("%d polls, %d failed, longest outage %s (last error %q)", polls, failed, longest.Round(time.Millisecond), lastErr)
+				if longest > 5*time.Second {
+					result <- "long"
+				}
+				close(result)
+				return
+			case <-tick.C:
+			}
+			rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			_, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(rctx)
+			cancel()
+			polls++
+			if err == nil {
+				downSince = time.Time{}
+				continue
+			}
+			failed++
+			if lastErr = err.Error(); len(lastErr) > 160 {
+				lastErr = lastErr[:80] + " ... " + lastErr[len(lastErr)-80:]
+			}
+			if downSince.IsZero() {
+				downSince = time.Now()
+			}
+			if d := time.Since(downSince); d > longest {
+				longest = d
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		msg := <-result
+		t.Logf("API server during the rollout: %s", msg)
+		if _, long := <-result; long {
+			t.Errorf("the API server went unserved for more than 5s during its rollout: %s", msg)
+		}
+	}
+}
+
+// rollout changes DaemonSet self-hosted-<component> with mutate (what
+// names the change for the log) and waits for the RollingUpdate on the
+// single control-plane node cp: the DaemonSet observes the new generation,
+// its one Pod is a new one with the change, Ready on cp, the old Pods are
+// gone, and the process on the component's port is the new Pod's
+// container. A new Pod left unscheduled with no scheduler running is a
+// deadlock and fails early with the reason.
+func rollout(ctx context.Context, t *testing.T, cs kubernetes.Interface, cp *node.Node, component string, port int, what string, mutate func(*corev1.Container) bool) {
+	t.Helper()
+	name := "self-hosted-" + component
 	dsc := cs.AppsV1().DaemonSets("kube-system")
 	before, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=" + name})
 	if err != nil {
@@ -475,13 +582,15 @@ func rolloutScheduler(ctx context.Context, t *testing.T, cs kubernetes.Interface
 		old[string(p.UID)] = true
 	}
 	var gen int64
+	var want corev1.Container
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		ds, err := dsc.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
 		c := &ds.Spec.Template.Spec.Containers[0]
-		c.Command = append(c.Command, "--v=2")
+		mutate(c)
+		want = *c.DeepCopy()
 		ds, err = dsc.Update(ctx, ds, metav1.UpdateOptions{})
 		if err == nil {
 			gen = ds.Generation
@@ -489,16 +598,17 @@ func rolloutScheduler(ctx context.Context, t *testing.T, cs kubernetes.Interface
 		return err
 	})
 	if err != nil {
-		t.Fatalf("adding --v=2 to DaemonSet %s: %v", name, err)
+		t.Fatalf("DaemonSet %s: %s: %v", name, what, err)
 	}
-	t.Logf("DaemonSet %s: --v=2 added, generation %d", name, gen)
+	t.Logf("DaemonSet %s: %s, generation %d", name, what, gen)
+	changed := func(p *corev1.Pod) bool {
+		c := p.Spec.Containers[0]
+		return c.Image == want.Image && strings.Join(c.Command, " ") == strings.Join(want.Command, " ")
+	}
 	var pod *corev1.Pod
-	// With no scheduler Pod left running, nothing can place the new one:
-	// that is a deadlock, not slowness, so it fails early with the reason.
 	var unscheduledSince time.Time
-	deadlocked := false
 	start := time.Now()
-	poll(ctx, t, 4*time.Minute, "DaemonSet "+name+"'s rollout settled (done, or deadlocked)", func() (bool, string) {
+	poll(ctx, t, 4*time.Minute, "DaemonSet "+name+"'s rollout ("+what+")", func() (bool, string) {
 		ds, err := dsc.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error()
@@ -511,27 +621,22 @@ func rolloutScheduler(ctx context.Context, t *testing.T, cs kubernetes.Interface
 		}
 		var s []string
 		pod = nil
+		running := 0
 		for i, p := range pl.Items {
 			s = append(s, fmt.Sprintf("%s (old %v) on %q %s: %s", p.Name, old[string(p.UID)], p.Spec.NodeName, p.Status.Phase, containerStates(&p)))
-			if !old[string(p.UID)] && p.DeletionTimestamp == nil && strings.Contains(strings.Join(p.Spec.Containers[0].Command, " "), "--v=2") {
+			if !old[string(p.UID)] && p.DeletionTimestamp == nil && changed(&p) {
 				pod = &pl.Items[i]
 			}
-		}
-		running := 0
-		for _, p := range pl.Items {
 			if p.Spec.NodeName != "" && p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
 				running++
 			}
 		}
-		if pod != nil && pod.Spec.NodeName == "" && running == 0 {
+		if pod != nil && pod.Spec.NodeName == "" && running == 0 && component == "kube-scheduler" {
 			if unscheduledSince.IsZero() {
 				unscheduledSince = time.Now()
 			} else if time.Since(unscheduledSince) > 90*time.Second {
-				deadlocked = true
-				t.Errorf("DaemonSet %s's rollout deadlocked: its new Pod %s has been unscheduled for %s and no scheduler Pod runs to place it "+
-					"(a RollingUpdate that removes the old scheduler before its successor is placed cannot finish on a single control-plane node); %s; Pods: %s",
+				t.Fatalf("DaemonSet %s's rollout deadlocked: its new Pod %s has been unscheduled for %s and no scheduler Pod runs to place it; %s; Pods: %s",
 					name, pod.Name, time.Since(unscheduledSince).Round(time.Second), dsMsg, strings.Join(s, "; "))
-				return true, "" // the test goes on to the revert, which must work from here too
 			}
 		} else {
 			unscheduledSince = time.Time{}
@@ -539,28 +644,9 @@ func rolloutScheduler(ctx context.Context, t *testing.T, cs kubernetes.Interface
 		ok := ds.Status.ObservedGeneration >= gen && dsOK && len(pl.Items) == 1 && pod != nil && e2eutil.PodReady(pod) && pod.Spec.NodeName == cp.Name
 		return ok, dsMsg + "; Pods: " + strings.Join(s, "; ")
 	})
-	if deadlocked {
-		return
-	}
-	t.Logf("DaemonSet %s rolled to Pod %s with --v=2 in %s", name, pod.Name, time.Since(start).Round(time.Millisecond))
-	if !pod.Spec.HostNetwork {
-		// On the Pod network the scheduler's hostname is its Pod's name,
-		// which starts its leader lease's holder identity: the new Pod leads.
-		poll(ctx, t, 2*time.Minute, "the new scheduler Pod "+pod.Name+" holds the kube-scheduler lease", func() (bool, string) {
-			l, err := cs.CoordinationV1().Leases("kube-system").Get(ctx, "kube-scheduler", metav1.GetOptions{})
-			if err != nil {
-				return false, err.Error()
-			}
-			h := ""
-			if l.Spec.HolderIdentity != nil {
-				h = *l.Spec.HolderIdentity
-			}
-			return strings.HasPrefix(h, pod.Name+"_"), "holder " + h
-		})
-		return
-	}
-	poll(ctx, t, time.Minute, ":10259 served by the new scheduler Pod", func() (bool, string) {
-		l, err := e2eutil.ListenerOn(ctx, cp, 10259)
+	t.Logf("DaemonSet %s rolled to Pod %s (%s) in %s", name, pod.Name, what, time.Since(start).Round(time.Millisecond))
+	poll(ctx, t, time.Minute, fmt.Sprintf(":%d served by the new %s Pod alone", port, component), func() (bool, string) {
+		l, err := e2eutil.ListenerOn(ctx, cp, port)
 		if err != nil {
 			return false, err.Error()
 		}

@@ -85,10 +85,6 @@ func podStatus(ready bool, ip, podIP string) map[string]any {
 	return map[string]any{"phase": "Running", "hostIP": ip, "podIP": podIP, "conditions": []any{map[string]any{"type": "Ready", "status": st}}}
 }
 
-// podIP is the Pod-network address of a DaemonSet Pod that is not on the
-// host network (the scheduler's).
-func (n *shNode) podIP() string { return "10.244." + strings.TrimPrefix(n.name, "node") + ".5" }
-
 // step is one round of kubelets and controllers.
 func (s *shSim) step() {
 	s.steps++
@@ -139,14 +135,7 @@ func (s *shSim) step() {
 				s.del("Pod", mirror)
 			}
 			if dsPod != nil {
-				// A Pod on the Pod network has its own ports: it serves
-				// whoever holds the node's.
-				hostNet, _, _ := unstructured.NestedBool(ds.Object, "spec", "template", "spec", "hostNetwork")
-				ip := n.ip
-				if !hostNet {
-					ip = n.podIP()
-				}
-				dsPod.Object["status"] = podStatus(n.holder[comp] == "ds" || !hostNet, n.ip, ip)
+				dsPod.Object["status"] = podStatus(n.holder[comp] == "ds", n.ip, n.ip)
 				s.apply(dsPod.Object)
 			}
 		}
@@ -160,9 +149,6 @@ func (n *shNode) health(ctx context.Context, raw string, _ *tls.Config) (host.HT
 		return host.HTTPResponse{}, err
 	}
 	comp := map[string]string{n.ip + ":6443": "kube-apiserver", "127.0.0.1:10257": "kube-controller-manager", "127.0.0.1:10259": "kube-scheduler"}[u.Host]
-	if u.Host == n.podIP()+":10259" && n.sim.get("v1", "Pod", "kube-system", "self-hosted-kube-scheduler-"+n.name) != nil {
-		return host.HTTPResponse{Status: 200, Body: []byte("ok")}, nil
-	}
 	if comp == "" || n.holder[comp] == "" {
 		return host.HTTPResponse{}, fmt.Errorf("dial %s: connection refused", u.Host)
 	}
@@ -337,23 +323,38 @@ func TestSelfHostingPivot(t *testing.T) {
 	if bytes.Contains(origAPI, []byte("$(HOST_IP)")) {
 		t.Fatal("fixture")
 	}
-	// The scheduler runs on the Pod network, so a rollout can place its
-	// successor beside it (maxSurge) on a single node.
-	sch := s.ds("kube-scheduler")
-	schSpec, _, _ := unstructured.NestedMap(sch, "spec", "template", "spec")
-	schC := schSpec["containers"].([]any)[0].(map[string]any)
-	if p := fmt.Sprint(schC["livenessProbe"]); strings.Contains(p, "host:") || !strings.Contains(p, "port:10259") {
-		t.Errorf("scheduler livenessProbe %s: want the Pod's own address, port 10259", p)
+	// Every DaemonSet stays on the host network and rolls with a surge Pod
+	// that shares the port (SO_REUSEPORT), so a rollout on a single node
+	// places and starts the successor before the old Pod goes.
+	for _, comp := range shComponents {
+		d := s.ds(comp)
+		dSpec, _, _ := unstructured.NestedMap(d, "spec", "template", "spec")
+		dC := dSpec["containers"].([]any)[0].(map[string]any)
+		if dSpec["hostNetwork"] != true || dSpec["dnsPolicy"] != "ClusterFirstWithHostNet" {
+			t.Errorf("%s: hostNetwork %v dnsPolicy %v", comp, dSpec["hostNetwork"], dSpec["dnsPolicy"])
+		}
+		if !strings.Contains(fmt.Sprint(dC["command"]), "--permit-port-sharing=true") {
+			t.Errorf("%s: command %v lacks --permit-port-sharing=true", comp, dC["command"])
+		}
+		if ru := fmt.Sprint(d["spec"].(map[string]any)["updateStrategy"]); !strings.Contains(ru, "maxSurge:1") || !strings.Contains(ru, "maxUnavailable:0") {
+			t.Errorf("%s: updateStrategy %s", comp, ru)
+		}
 	}
-	if schSpec["hostNetwork"] != nil || !strings.Contains(fmt.Sprint(schC["command"]), "--bind-address=$(POD_IP)") || !strings.Contains(fmt.Sprint(schC["env"]), "status.podIP") {
-		t.Errorf("scheduler hostNetwork %v command %v env %v", schSpec["hostNetwork"], schC["command"], schC["env"])
+	if !strings.Contains(out, "https://127.0.0.1:10259/readyz") {
+		t.Errorf("the scheduler's health is not checked on the host:\n%s", out)
 	}
-	if ru := fmt.Sprint(sch["spec"].(map[string]any)["updateStrategy"]); !strings.Contains(ru, "maxSurge:1") || !strings.Contains(ru, "maxUnavailable:0") {
-		t.Errorf("scheduler updateStrategy %s", ru)
+}
+
+// withoutPortSharing: a reverted manifest is init's plus
+// --permit-port-sharing=true (kept so the static Pod binds beside the
+// DaemonSet's Pod during the handover); it returns init's.
+func withoutPortSharing(t *testing.T, comp string, got []byte) []byte {
+	t.Helper()
+	const line = "    - --permit-port-sharing=true\n"
+	if !bytes.Contains(got, []byte(line)) {
+		t.Errorf("%s: reverted manifest lacks --permit-port-sharing=true:\n%s", comp, got)
 	}
-	if !strings.Contains(out, "https://10.244.1.5:10259/readyz") {
-		t.Errorf("the scheduler's health is not checked at its Pod's address:\n%s", out)
-	}
+	return bytes.Replace(got, []byte(line), nil, 1)
 }
 
 // TestSelfHostingRerunConverges: a second run finds every component
@@ -387,7 +388,7 @@ func TestSelfHostingRevert(t *testing.T) {
 	plan, out := mustSelfHost(t, n, "revert=true")
 	for _, comp := range shComponents {
 		got, mode, ok := n.Get("/etc/kubernetes/manifests/" + comp + ".yaml")
-		if !ok || string(got) != string(orig[comp]) || mode != 0o600 {
+		if !ok || string(withoutPortSharing(t, comp, got)) != string(orig[comp]) || mode != 0o600 {
 			t.Errorf("%s: reverted manifest (mode %o) differs from init's:\n%s\nwant\n%s", comp, mode, got, orig[comp])
 		}
 		if n.holder[comp] != "static" {
@@ -680,7 +681,7 @@ func TestSelfHostingCertsInSecrets(t *testing.T) {
 	mustSelfHost(t, n, "revert=true")
 	for _, comp := range shComponents {
 		got, _, _ := n.Get("/etc/kubernetes/manifests/" + comp + ".yaml")
-		if string(got) != string(orig[comp]) {
+		if string(withoutPortSharing(t, comp, got)) != string(orig[comp]) {
 			t.Errorf("%s: reverted manifest differs from init's:\n%s\nwant\n%s", comp, got, orig[comp])
 		}
 	}
