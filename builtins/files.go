@@ -209,15 +209,7 @@ func mkdirParents(env *runtime.Env, dir string, pm fs.FileMode) error {
 }
 
 func removeFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p); err != nil {
-		return nil, err
-	}
-	env, err := runtime.FromThread(thread)
-	if err != nil {
-		return nil, err
-	}
-	target, err := pathArg(b.Name(), "path", p)
+	env, target, err := onePath(thread, b, args, kwargs, "path")
 	if err != nil {
 		return nil, err
 	}
@@ -230,15 +222,7 @@ func removeFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starla
 }
 
 func readFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p); err != nil {
-		return nil, err
-	}
-	env, err := runtime.FromThread(thread)
-	if err != nil {
-		return nil, err
-	}
-	target, err := pathArg(b.Name(), "path", p)
+	env, target, err := onePath(thread, b, args, kwargs, "path")
 	if err != nil {
 		return nil, err
 	}
@@ -258,15 +242,7 @@ func readFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark
 }
 
 func listDirBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p); err != nil {
-		return nil, err
-	}
-	env, err := runtime.FromThread(thread)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := pathArg(b.Name(), "path", p)
+	env, dir, err := onePath(thread, b, args, kwargs, "path")
 	if err != nil {
 		return nil, err
 	}
@@ -289,15 +265,7 @@ func listDirBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 }
 
 func pathExistsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p); err != nil {
-		return nil, err
-	}
-	env, err := runtime.FromThread(thread)
-	if err != nil {
-		return nil, err
-	}
-	target, err := pathArg(b.Name(), "path", p)
+	env, target, err := onePath(thread, b, args, kwargs, "path")
 	if err != nil {
 		return nil, err
 	}
@@ -326,6 +294,25 @@ func pathArg(builtin, arg string, v starlark.Value) (string, error) {
 		return "", fmt.Errorf("%s: %s %q is relative; pass an absolute path (e.g. %q)", builtin, arg, s, "/"+s)
 	}
 	return path.Clean(s), nil
+}
+
+// onePath unpacks the single path argument (named arg) of a builtin that
+// takes nothing else, checks it as pathArg does, and returns the run's
+// environment with it: the prologue of read_file, list_dir, mounts & co.
+func onePath(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, arg string) (*runtime.Env, string, error) {
+	var p starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, arg, &p); err != nil {
+		return nil, "", err
+	}
+	env, err := runtime.FromThread(thread)
+	if err != nil {
+		return nil, "", err
+	}
+	target, err := pathArg(b.Name(), arg, p)
+	if err != nil {
+		return nil, "", err
+	}
+	return env, target, nil
 }
 
 // modeArg converts a Starlark int such as 0o600 into a file mode. The

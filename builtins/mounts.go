@@ -48,15 +48,7 @@ func registerMounts(r *runtime.Registry) {
 }
 
 func mountsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "under", &p); err != nil {
-		return nil, err
-	}
-	env, err := runtime.FromThread(thread)
-	if err != nil {
-		return nil, err
-	}
-	under, err := pathArg(b.Name(), "under", p)
+	env, under, err := onePath(thread, b, args, kwargs, "under")
 	if err != nil {
 		return nil, err
 	}

@@ -122,15 +122,7 @@ func removeTreeBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starla
 }
 
 func realPathBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p); err != nil {
-		return nil, err
-	}
-	env, err := runtime.FromThread(thread)
-	if err != nil {
-		return nil, err
-	}
-	target, err := pathArg(b.Name(), "path", p)
+	env, target, err := onePath(thread, b, args, kwargs, "path")
 	if err != nil {
 		return nil, err
 	}
