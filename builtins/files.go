@@ -209,7 +209,7 @@ func mkdirParents(env *runtime.Env, dir string, pm fs.FileMode) error {
 }
 
 func removeFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	env, target, err := onePath(thread, b, args, kwargs, "path")
+	env, target, err := unpackPath(thread, b, args, kwargs, "path")
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func removeFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starla
 }
 
 func readFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	env, target, err := onePath(thread, b, args, kwargs, "path")
+	env, target, err := unpackPath(thread, b, args, kwargs, "path")
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func readFileBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark
 }
 
 func listDirBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	env, dir, err := onePath(thread, b, args, kwargs, "path")
+	env, dir, err := unpackPath(thread, b, args, kwargs, "path")
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +265,7 @@ func listDirBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 }
 
 func pathExistsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	env, target, err := onePath(thread, b, args, kwargs, "path")
+	env, target, err := unpackPath(thread, b, args, kwargs, "path")
 	if err != nil {
 		return nil, err
 	}
@@ -296,12 +296,14 @@ func pathArg(builtin, arg string, v starlark.Value) (string, error) {
 	return path.Clean(s), nil
 }
 
-// onePath unpacks the single path argument (named arg) of a builtin that
-// takes nothing else, checks it as pathArg does, and returns the run's
-// environment with it: the prologue of read_file, list_dir, mounts & co.
-func onePath(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, arg string) (*runtime.Env, string, error) {
+// unpackPath unpacks a builtin's path argument (named arg, first) and the
+// name/pointer pairs in more as starlark.UnpackArgs does, checks the path
+// as pathArg does, and returns the run's environment with it: the
+// prologue of every builtin that acts on one path (read_file, list_dir,
+// remove_tree, mounts, unmount, static_pod & co.).
+func unpackPath(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, arg string, more ...any) (*runtime.Env, string, error) {
 	var p starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, arg, &p); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, append([]any{arg, &p}, more...)...); err != nil {
 		return nil, "", err
 	}
 	env, err := runtime.FromThread(thread)

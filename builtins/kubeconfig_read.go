@@ -39,7 +39,7 @@ var publicUserKeys = map[string]bool{
 }
 
 func readKubeconfigBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	env, target, err := onePath(thread, b, args, kwargs, "path")
+	env, target, err := unpackPath(thread, b, args, kwargs, "path")
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func registerMounts(r *runtime.Registry) {
 }
 
 func mountsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	env, under, err := onePath(thread, b, args, kwargs, "under")
+	env, under, err := unpackPath(thread, b, args, kwargs, "under")
 	if err != nil {
 		return nil, err
 	}
@@ -60,16 +60,8 @@ func mountsBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 }
 
 func unmountBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p starlark.Value
 	var flagsV *starlark.List
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p, "flags?", &flagsV); err != nil {
-		return nil, err
-	}
-	env, err := runtime.FromThread(thread)
-	if err != nil {
-		return nil, err
-	}
-	target, err := pathArg(b.Name(), "path", p)
+	env, target, err := unpackPath(thread, b, args, kwargs, "path", "flags?", &flagsV)
 	if err != nil {
 		return nil, err
 	}

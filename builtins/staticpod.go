@@ -37,15 +37,8 @@ func registerStaticPod(r *runtime.Registry) {
 }
 
 func staticPodBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p, podV starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p, "pod", &podV); err != nil {
-		return nil, err
-	}
-	env, err := runtime.FromThread(thread)
-	if err != nil {
-		return nil, err
-	}
-	target, err := pathArg(b.Name(), "path", p)
+	var podV starlark.Value
+	env, target, err := unpackPath(thread, b, args, kwargs, "path", "pod", &podV)
 	if err != nil {
 		return nil, err
 	}

@@ -82,18 +82,8 @@ func checkWritableBuiltin(thread *starlark.Thread, b *starlark.Builtin, args sta
 }
 
 func removeTreeBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var (
-		p            starlark.Value
-		contentsOnly = true
-	)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &p, "contents_only?", &contentsOnly); err != nil {
-		return nil, err
-	}
-	env, err := runtime.FromThread(thread)
-	if err != nil {
-		return nil, err
-	}
-	target, err := pathArg(b.Name(), "path", p)
+	contentsOnly := true
+	env, target, err := unpackPath(thread, b, args, kwargs, "path", "contents_only?", &contentsOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +112,7 @@ func removeTreeBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starla
 }
 
 func realPathBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	env, target, err := onePath(thread, b, args, kwargs, "path")
+	env, target, err := unpackPath(thread, b, args, kwargs, "path")
 	if err != nil {
 		return nil, err
 	}
