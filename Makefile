@@ -44,7 +44,9 @@ FUZZ_TARGETS = \
 	./runtime:FuzzSetParser \
 	./runtime:FuzzYAMLDecode \
 	./runtime:FuzzJSONDecode \
-	./runtime/host:FuzzSandboxResolve
+	./runtime/host:FuzzSandboxResolve \
+	./runtime/host:FuzzIptablesPlan \
+	./runtime/host:FuzzParseMountInfo
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
