@@ -437,54 +437,45 @@ func TestResetEtcdMemberRemoved(t *testing.T) {
 	}
 }
 
-// TestResetEtcdRemoveFails: when the other members cannot remove this one
-// (no quorum among them), reset warns with the etcdctl command and goes on.
+// TestResetEtcdRemoveFails: when this member cannot be removed — no
+// quorum among the other members, or etcd refusing the removal although
+// they have one — reset warns with the etcdctl command, keeps every member
+// and still cleans the node (kubeadm warns and goes on).
 func TestResetEtcdRemoveFails(t *testing.T) {
-	cp := controlPlaneNode(t)
-	ids := withEtcdMembers(cp, "node3=10.0.0.30", "node4=10.0.0.40")
-	cp.FEtcd.SetDown(ids["node3"], true)
-	_, out, err := runReset(t, cp, false, "force=true")
-	if err != nil {
-		t.Fatalf("reset: %v\n%s", err, out)
-	}
-	if len(cp.FEtcd.Members()) != 3 {
-		t.Errorf("a member was removed without quorum among the others")
-	}
-	want := "etcdctl --endpoints=https://10.0.0.30:2379,https://10.0.0.40:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt " +
-		"--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key member remove " +
-		strings.ToLower(hex16(ids["node1"]))
-	for _, w := range []string{"please manually remove this etcd member using etcdctl", want, "this node's etcd member in the etcd cluster"} {
-		if !strings.Contains(out, w) {
-			t.Errorf("output lacks %q:\n%s", w, out)
-		}
-	}
-	if left := leftFiles(cp); len(left) > 0 {
-		t.Errorf("files left: %v", left)
-	}
-}
-
-// TestResetEtcdRemoveRefused: etcd refuses the removal although the
-// others have quorum: a warning with the etcdctl command, and the node is
-// cleaned anyway (kubeadm warns and goes on).
-func TestResetEtcdRemoveRefused(t *testing.T) {
-	cp := controlPlaneNode(t)
-	ids := withEtcdMembers(cp, "node3=10.0.0.30", "node4=10.0.0.40")
-	cp.FEtcd.RemoveErr = errors.New("etcdserver: re-configuration failed due to not enough started members")
-	_, out, err := runReset(t, cp, false, "force=true")
-	if err != nil {
-		t.Fatalf("reset: %v\n%s", err, out)
-	}
-	if len(cp.FEtcd.Members()) != 3 {
-		t.Errorf("members %v, want all 3 (the removal was refused)", cp.FEtcd.Members())
-	}
-	for _, w := range []string{"not enough started members", "please manually remove this etcd member using etcdctl",
-		"member remove " + hex16(ids["node1"])} {
-		if !strings.Contains(out, w) {
-			t.Errorf("output lacks %q:\n%s", w, out)
-		}
-	}
-	if left := leftFiles(cp); len(left) > 0 {
-		t.Errorf("files left: %v", left)
+	for _, tc := range []struct {
+		name string
+		fail func(e *host.FakeEtcd, ids map[string]uint64)
+		say  string
+	}{
+		{"no quorum among the others", func(e *host.FakeEtcd, ids map[string]uint64) { e.SetDown(ids["node3"], true) },
+			"this node's etcd member in the etcd cluster"},
+		{"etcd refuses", func(e *host.FakeEtcd, _ map[string]uint64) {
+			e.RemoveErr = errors.New("etcdserver: re-configuration failed due to not enough started members")
+		}, "not enough started members"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cp := controlPlaneNode(t)
+			ids := withEtcdMembers(cp, "node3=10.0.0.30", "node4=10.0.0.40")
+			tc.fail(cp.FEtcd, ids)
+			_, out, err := runReset(t, cp, false, "force=true")
+			if err != nil {
+				t.Fatalf("reset: %v\n%s", err, out)
+			}
+			if len(cp.FEtcd.Members()) != 3 {
+				t.Errorf("members %v, want all 3 (the removal failed)", cp.FEtcd.Members())
+			}
+			want := "etcdctl --endpoints=https://10.0.0.30:2379,https://10.0.0.40:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt " +
+				"--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key member remove " +
+				hex16(ids["node1"])
+			for _, w := range []string{"please manually remove this etcd member using etcdctl", want, tc.say} {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			if left := leftFiles(cp); len(left) > 0 {
+				t.Errorf("files left: %v", left)
+			}
+		})
 	}
 }
 
