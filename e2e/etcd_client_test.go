@@ -30,23 +30,38 @@ import (
 // retries), wait for both endpoints; a dry run records an add and sends
 // nothing; with one of two members stopped the quorum check fails as
 // kubeadm's check-etcd does.
-func TestEtcdClientAgainstRealEtcd(t *testing.T) {
+// The client and peer URLs of the two real etcd members the etcd tests
+// run (the ports lockEtcdPorts holds).
+const (
+	etcdC1, etcdP1 = "https://127.0.0.1:23790", "https://127.0.0.1:23791"
+	etcdC2, etcdP2 = "https://127.0.0.1:23792", "https://127.0.0.1:23793"
+)
+
+// etcdTestbed is the start of every test against real etcd: the ports
+// locked, the kubelark binary built, client PKI in a scratch dir, member
+// e1 running alone. It returns the etcd binary, the kubelark binary, the
+// dir and the Starlark line that makes client c of e1.
+func etcdTestbed(t *testing.T) (etcdBin, kubelark, dir, client string) {
+	t.Helper()
 	binDir, _ := prepare(t)
 	lockEtcdPorts(t)
-	etcdBin := filepath.Join(binDir, "etcd")
-	kubelark := buildKubelark(t)
-	dir := t.TempDir()
+	etcdBin = filepath.Join(binDir, "etcd")
+	kubelark = buildKubelark(t)
+	dir = t.TempDir()
 	writeEtcdPKI(t, dir)
+	startEtcd(t, etcdBin, dir, "e1", etcdC1, etcdP1, "e1="+etcdP1, "new")
+	client = fmt.Sprintf(`c = etcd_client([%q], %q, %q, %q, timeout = "60s")
+`, etcdC1, dir+"/ca.crt", dir+"/client.crt", dir+"/client.key")
+	return etcdBin, kubelark, dir, client
+}
 
+func TestEtcdClientAgainstRealEtcd(t *testing.T) {
+	etcdBin, kubelark, dir, client := etcdTestbed(t)
 	const (
-		c1, p1 = "https://127.0.0.1:23790", "https://127.0.0.1:23791"
-		c2, p2 = "https://127.0.0.1:23792", "https://127.0.0.1:23793"
+		c1, p1 = etcdC1, etcdP1
+		c2, p2 = etcdC2, etcdP2
 		p3     = "https://127.0.0.1:23795"
 	)
-	startEtcd(t, etcdBin, dir, "e1", c1, p1, "e1="+p1, "new")
-
-	client := fmt.Sprintf(`c = etcd_client([%q], %q, %q, %q, timeout = "60s")
-`, c1, dir+"/ca.crt", dir+"/client.crt", dir+"/client.key")
 	out := runRecipe(t, kubelark, dir, "step1", client+`
 ms = c.members()
 print("MEMBERS", len(ms), ms[0].name, ms[0].learner)

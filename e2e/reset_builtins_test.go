@@ -193,19 +193,11 @@ func planOps(t *testing.T, path string) map[string]int {
 // with one member), and a second call finds no such member (False), as
 // reset's remove-etcd-member does on a re-run.
 func TestEtcdRemoveAgainstRealEtcd(t *testing.T) {
-	binDir, _ := prepare(t)
-	lockEtcdPorts(t)
-	etcdBin := filepath.Join(binDir, "etcd")
-	kubelark := buildKubelark(t)
-	dir := t.TempDir()
-	writeEtcdPKI(t, dir)
+	etcdBin, kubelark, dir, client := etcdTestbed(t)
 	const (
-		c1, p1 = "https://127.0.0.1:23790", "https://127.0.0.1:23791"
-		c2, p2 = "https://127.0.0.1:23792", "https://127.0.0.1:23793"
+		c1, p1 = etcdC1, etcdP1
+		c2, p2 = etcdC2, etcdP2
 	)
-	startEtcd(t, etcdBin, dir, "e1", c1, p1, "e1="+p1, "new")
-	client := `c = etcd_client(["` + c1 + `"], "` + dir + `/ca.crt", "` + dir + `/client.crt", "` + dir + `/client.key", timeout = "60s")
-`
 	out := runRecipe(t, kubelark, dir, "add", client+`print("LEARNER", c.add_learner("`+p2+`").member.id)`)
 	id := strings.TrimSpace(strings.SplitN(strings.SplitN(out, "LEARNER ", 2)[1], "\n", 2)[0])
 	if len(id) != 16 {
