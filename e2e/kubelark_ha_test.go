@@ -637,28 +637,8 @@ func checkNodeDown(ctx context.Context, t *testing.T, n *node.Node, lbClient fun
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Logf("%s's API server is down %s after the kill", n.Name, time.Since(down).Round(time.Millisecond))
-	write := func(i int) error {
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("ha-down-%d", i), Namespace: "default"}}
-		_, err := lbClient().CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{})
-		return err
-	}
-	first := time.Now()
-	for {
-		err := write(0)
-		if err == nil {
-			break
-		}
-		if time.Since(first) > 30*time.Second {
-			t.Fatalf("no write through the load balancer succeeded within 30s of %s going down: %v", n.Name, err)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	t.Logf("first write through the load balancer with %s down: %s", n.Name, time.Since(first).Round(time.Millisecond))
-	for i := 1; i <= 10; i++ {
-		if err := write(i); err != nil {
-			t.Errorf("write %d through the load balancer with %s down: %v", i, n.Name, err)
-		}
-	}
+	took := writeThroughLB(ctx, t, lbClient, "ha-down", 11, " with "+n.Name+" down")
+	t.Logf("first write through the load balancer with %s down: %s", n.Name, took.Round(time.Millisecond))
 	// The surviving API servers read back what was written.
 	cms, err := lbClient().CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{})
 	if err != nil {

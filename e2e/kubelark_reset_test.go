@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubelark/kubelark/e2e/internal/e2eutil"
 	"github.com/kubelark/kubelark/e2e/node"
@@ -261,9 +262,28 @@ func checkEtcdGone(ctx context.Context, t *testing.T, n *node.Node) {
 // succeed at once.
 func checkServesThroughLB(ctx context.Context, t *testing.T, cp1 *node.Node, prefix string) {
 	t.Helper()
+	lb := func() kubernetes.Interface { return haClient(t, cp1, cp1, haLBIP) }
+	const n = 6
+	writeThroughLB(ctx, t, lb, prefix, n, "")
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("%s-%d", prefix, i)
+		if _, err := lb().CoreV1().ConfigMaps("default").Get(ctx, name, metav1.GetOptions{}); err != nil {
+			t.Errorf("read %s back through the load balancer: %v", name, err)
+		}
+	}
+}
+
+// writeThroughLB creates ConfigMaps <prefix>-0 .. <prefix>-(n-1) in
+// default through lb (a new client, so a new connection, each time): the
+// first may be retried for 30s while haproxy's health checks move traffic
+// off a node that went away, every later one must succeed at once. when
+// says in the messages under which condition ("" or " with hcp2 down").
+// It returns how long the first write took.
+func writeThroughLB(ctx context.Context, t *testing.T, lb func() kubernetes.Interface, prefix string, n int, when string) time.Duration {
+	t.Helper()
 	write := func(i int) error {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", prefix, i), Namespace: "default"}}
-		_, err := haClient(t, cp1, cp1, haLBIP).CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{})
+		_, err := lb().CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{})
 		return err
 	}
 	first := time.Now()
@@ -273,20 +293,15 @@ func checkServesThroughLB(ctx context.Context, t *testing.T, cp1 *node.Node, pre
 			break
 		}
 		if time.Since(first) > 30*time.Second {
-			t.Fatalf("no write through the load balancer succeeded within 30s: %v", err)
+			t.Fatalf("no write through the load balancer%s succeeded within 30s: %v", when, err)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	const n = 6
+	took := time.Since(first)
 	for i := 1; i < n; i++ {
 		if err := write(i); err != nil {
-			t.Errorf("write %d through the load balancer: %v", i, err)
+			t.Errorf("write %d through the load balancer%s: %v", i, when, err)
 		}
 	}
-	for i := 0; i < n; i++ {
-		name := fmt.Sprintf("%s-%d", prefix, i)
-		if _, err := haClient(t, cp1, cp1, haLBIP).CoreV1().ConfigMaps("default").Get(ctx, name, metav1.GetOptions{}); err != nil {
-			t.Errorf("read %s back through the load balancer: %v", name, err)
-		}
-	}
+	return took
 }
